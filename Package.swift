@@ -1,0 +1,83 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "taskr",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "taskr", targets: ["taskr"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+    ],
+    targets: [
+        // The C boundary: libfcgi from Debian's libfcgi-dev.
+        .systemLibrary(
+            name: "CFastCGI",
+            pkgConfig: "fcgi",
+            providers: [.apt(["libfcgi-dev"])]
+        ),
+        .target(
+            name: "HTTP",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FastCGI",
+            dependencies: [
+                "CFastCGI",
+                "HTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TaskrCore",
+            dependencies: [
+                "HTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Templates")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "taskr",
+            dependencies: [
+                "FastCGI",
+                "HTTP",
+                "TaskrCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Tests
+        .testTarget(
+            name: "HTTPTests",
+            dependencies: ["HTTP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TaskrCoreTests",
+            dependencies: ["TaskrCore", "HTTP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FastCGITests",
+            dependencies: ["FastCGI", "HTTP"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

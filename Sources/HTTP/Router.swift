@@ -1,0 +1,33 @@
+/// Maps a method and an exact path to a handler, and answers 404 and 405
+/// (with `Allow`) for everything else.
+///
+/// Generic over the handler so that this layer knows nothing of what a
+/// handler takes: the application decides. A `GET` route answers `HEAD` too;
+/// the web server drops the body.
+public struct Router<Handler: Sendable>: Sendable {
+    private var routes: [String: [Method: Handler]] = [:]
+
+    public init() {}
+
+    /// Registers `handler` for `method` on `path`.
+    /// - Warning: registering the same method and path twice is a programming
+    ///   error and traps.
+    public mutating func add(_ method: Method, _ path: String, _ handler: Handler) {
+        precondition(routes[path]?[method] == nil, "route \(method) \(path) registered twice")
+        routes[path, default: [:]][method] = handler
+    }
+
+    /// The handler for this request.
+    ///
+    /// - Throws: ``HTTPError/notFound`` for an unknown path, and 405 with the
+    ///   allowed methods in `Allow` for a known path with another method.
+    public func handler(for method: Method, path: String) throws(HTTPError) -> Handler {
+        guard let byMethod = routes[path] else { throw HTTPError.notFound }
+        if let handler = byMethod[method] ?? (method == .head ? byMethod[.get] : nil) {
+            return handler
+        }
+        var allowed = Set(byMethod.keys)
+        if allowed.contains(.get) { allowed.insert(.head) }
+        throw HTTPError.methodNotAllowed(allowed: allowed.sorted())
+    }
+}
