@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where `taskr serve` accepts FastCGI connections.
+public enum ListenTarget: Sendable, Equatable, CustomStringConvertible {
+    /// A listening socket handed over by the parent: fd 0 from `spawn-fcgi`,
+    /// fd 3 from systemd socket activation.
+    case inherited(fd: Int32)
+    /// A unix socket at `path`, created with `mode`.
+    case unix(path: String, mode: UInt32)
+    /// A TCP socket on `host:port` (IPv4 or IPv6).
+    case tcp(host: String, port: UInt16)
+
+    public var description: String {
+        switch self {
+        case let .inherited(fd): "inherited socket (fd \(fd))"
+        case let .unix(path, _): "unix:\(path)"
+        case let .tcp(host, port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        }
+    }
+
+    /// The socket the process inherited, if any: systemd's (`LISTEN_PID`
+    /// names this process and `LISTEN_FDS` ≥ 1: fd 3), else fd 0 when it is
+    /// a listening socket, as `spawn-fcgi` leaves it.
+    public static func inherited(environment: [String: String]) -> ListenTarget? {
+        if let pid = environment["LISTEN_PID"].flatMap(pid_t.init), pid == getpid(),
+            let count = environment["LISTEN_FDS"].flatMap(Int.init), count >= 1
+        {
+            return .inherited(fd: 3)  // SD_LISTEN_FDS_START
+        }
+        var accepting: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        if getsockopt(0, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &length) == 0, accepting == 1 {
+            return .inherited(fd: 0)
+        }
+        return nil
+    }
+
+    /// Parses `HOST:PORT`, with IPv6 hosts in brackets (`[::1]:9000`).
+    public static func tcp(parsing address: String) throws(FastCGIError) -> ListenTarget {
+        guard let colon = address.lastIndex(of: ":"),
+            let port = UInt16(address[address.index(after: colon)...]), port > 0
+        else { throw .invalidAddress(address) }
+        var host = String(address[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") {
+            host = String(host.dropFirst().dropLast())
+        }
+        guard !host.isEmpty else { throw .invalidAddress(address) }
+        return .tcp(host: host, port: port)
+    }
+}

@@ -1,0 +1,224 @@
+internal import CFastCGI
+import Dispatch
+import Foundation
+import HTTP
+public import Logging
+import Synchronization
+
+/// A FastCGI server: a fixed pool of dedicated worker threads accepting on one
+/// listening socket and answering with a ``Responder``.
+///
+/// Each worker owns one `FCGX_Request`, polls the (non-blocking) listening
+/// socket together with a wake pipe, accepts, answers and finishes. Shutting
+/// down writes the wake pipe: workers stop accepting, finish the request in
+/// hand and exit; ``run(drainTimeout:)`` returns when all are done or the
+/// drain deadline passes.
+///
+/// Threads rather than Swift concurrency: libfcgi's calls block, and its
+/// reads and writes do not retry `EINTR`, so workers block the termination
+/// signals and never see them.
+public final class Server: Sendable {
+    private let socket: ListeningSocket
+    private let workerCount: Int
+    private let responder: any Responder
+    private let logger: Logger
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let stopping = Atomic<Bool>(false)
+    private let inFlight = Atomic<Int>(0)
+    private let stopRequested = DispatchSemaphore(value: 0)
+    private let workersDone = DispatchGroup()
+
+    /// The default pool size: requests spend most of their time waiting
+    /// (SQLite, Attio), so several threads per core.
+    public static var defaultWorkerCount: Int { max(8, 4 * ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// - Parameters:
+    ///   - socket: the listening socket; the server keeps it open while it runs.
+    ///   - workers: how many requests are answered at once.
+    public init(socket: ListeningSocket, workers: Int, responder: any Responder, logger: Logger) throws(FastCGIError) {
+        precondition(workers > 0, "a server needs at least one worker")
+        try Self.initializeLibrary()
+        var pipeEnds: [Int32] = [0, 0]
+        try check("pipe", pipe(&pipeEnds))
+        for end in pipeEnds { try check("fcntl(FD_CLOEXEC)", fcntl(end, F_SETFD, FD_CLOEXEC)) }
+        self.wakeRead = pipeEnds[0]
+        self.wakeWrite = pipeEnds[1]
+        self.socket = socket
+        self.workerCount = workers
+        self.responder = responder
+        self.logger = logger
+    }
+
+    deinit {
+        close(wakeRead)
+        close(wakeWrite)
+    }
+
+    /// Starts the workers and blocks until the server has stopped.
+    ///
+    /// - Parameter drainTimeout: after ``shutdown()``, how long requests in
+    ///   flight may take to finish.
+    /// - Returns: true when every worker finished within the drain timeout.
+    public func run(drainTimeout: Duration) -> Bool {
+        for index in 0..<workerCount {
+            workersDone.enter()
+            let thread = Thread { [self] in
+                work()
+                workersDone.leave()
+            }
+            thread.name = "fcgi-worker-\(index)"
+            thread.start()
+        }
+        logger.info("listening on \(socket.target) with \(workerCount) workers")
+        stopRequested.wait()
+        let (seconds, attoseconds) = drainTimeout.components
+        let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        if workersDone.wait(timeout: deadline) == .success {
+            logger.info("stopped: all requests finished")
+            return true
+        }
+        logger.error("stopped: \(inFlight.load(ordering: .relaxed)) request(s) still running after the \(drainTimeout) drain timeout")
+        return false
+    }
+
+    /// Stops accepting and lets requests in flight finish. Safe to call from
+    /// any thread, more than once.
+    public func shutdown() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)
+        stopRequested.signal()
+    }
+
+    // MARK: - Workers
+
+    private func work() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&signals, signal) }
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+
+        let request = UnsafeMutablePointer<FCGX_Request>.allocate(capacity: 1)
+        defer { request.deallocate() }
+        guard FCGX_InitRequest(request, socket.fd, 0) == 0 else {
+            logger.critical("FCGX_InitRequest failed; worker not started")
+            shutdown()
+            return
+        }
+        var fds = [
+            pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
+        ]
+        while !stopping.load(ordering: .acquiring) {
+            let ready = poll(&fds, nfds_t(fds.count), -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                logger.critical("poll failed: \(String(cString: strerror(errno))); stopping")
+                shutdown()
+                break
+            }
+            if fds[1].revents != 0 { break }
+            guard fds[0].revents & Int16(POLLIN) != 0 else { continue }
+            let accepted = FCGX_Accept_r(request)
+            guard accepted == 0 else {
+                handleAcceptFailure(errno: -accepted)
+                continue
+            }
+            inFlight.add(1, ordering: .relaxed)
+            answer(request)
+            FCGX_Finish_r(request)
+            inFlight.subtract(1, ordering: .relaxed)
+        }
+    }
+
+    private func handleAcceptFailure(errno code: Int32) {
+        switch code {
+        case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED:
+            // Another worker took the connection, or the peer gave up.
+            return
+        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+            logger.error("accept failed: \(String(cString: strerror(code))); pausing briefly")
+            usleep(100_000)
+        default:
+            logger.error("accept failed: \(code > 0 ? String(cString: strerror(code)) : "protocol error \(code)")")
+        }
+    }
+
+    /// Reads one accepted request, asks the responder and writes the answer.
+    private func answer(_ request: UnsafeMutablePointer<FCGX_Request>) {
+        let started = ContinuousClock.now
+        let params = Self.params(of: request)
+        let input = request.pointee.`in`
+        let decoded = RequestDecoder.decode(params: params) { length in
+            var body = [UInt8](repeating: 0, count: length)
+            var filled = 0
+            while filled < length {
+                let read = body.withUnsafeMutableBufferPointer { buffer in
+                    buffer.baseAddress!.advanced(by: filled).withMemoryRebound(to: CChar.self, capacity: length - filled) {
+                        FCGX_GetStr($0, Int32(length - filled), input)
+                    }
+                }
+                guard read > 0 else { break }
+                filled += Int(read)
+            }
+            return Array(body.prefix(filled))
+        }
+        var response = responder.respond(to: decoded)
+        var head = ResponseEncoder.head(of: response)
+        if head == nil {
+            logger.error("response header contains a line break; answering 500 instead")
+            response = Response.text("Internal Server Error", status: .internalServerError)
+            head = ResponseEncoder.head(of: response)
+        }
+        let method = (params["REQUEST_METHOD"] ?? nil) ?? "GET"
+        let output = request.pointee.out
+        var written = put(head!, to: output)
+        if written, method != "HEAD" {
+            written = put(response.body, to: output)
+        }
+        let elapsed = ContinuousClock.now - started
+        let path = Self.loggablePath(params["REQUEST_URI"] ?? nil)
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        logger.info("\(method) \(path) \(response.status.code) \(String(format: "%.1f", milliseconds))ms\(written ? "" : " (client gone)")")
+    }
+
+    private func put(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        return bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) {
+                FCGX_PutStr($0.baseAddress, Int32($0.count), stream) == Int32($0.count)
+            }
+        }
+    }
+
+    /// Copies the borrowed `envp` strings into Swift values at once; a value
+    /// that is not UTF-8 is kept as nil so the decoder can answer 400.
+    private static func params(of request: UnsafeMutablePointer<FCGX_Request>) -> [String: String?] {
+        var params: [String: String?] = [:]
+        guard var entry = request.pointee.envp else { return params }
+        while let pointer = entry.pointee {
+            let bytes = UnsafeBufferPointer(start: pointer, count: strlen(pointer)).map { UInt8(bitPattern: $0) }
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                let name = String(decoding: bytes[..<equals], as: UTF8.self)
+                params[name] = String(validating: bytes[(equals + 1)...], as: UTF8.self)
+            }
+            entry += 1
+        }
+        return params
+    }
+
+    /// The path of the request target without its query (which may carry
+    /// OAuth codes) and cut to a sane length, for the access log.
+    static func loggablePath(_ target: String?) -> String {
+        guard let target else { return "-" }
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return path.count > 200 ? path.prefix(200) + "…" : String(path)
+    }
+
+    private static let libraryStatus: Int32 = FCGX_Init()
+
+    private static func initializeLibrary() throws(FastCGIError) {
+        guard libraryStatus == 0 else { throw .system("FCGX_Init", errno: libraryStatus) }
+    }
+}
