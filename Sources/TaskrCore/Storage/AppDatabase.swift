@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+
+/// Taskr's SQLite database: a GRDB `DatabasePool` (WAL mode: many readers,
+/// one writer) with a busy timeout, foreign keys, and the schema migrated at
+/// open.
+///
+/// Several `taskr` processes may open the same file; the busy timeout makes
+/// a writer wait for another process's transaction instead of failing.
+public final class AppDatabase: Sendable {
+    /// How long a statement waits for another connection's lock before it
+    /// fails with `SQLITE_BUSY`.
+    static let busyTimeout: TimeInterval = 5
+
+    let pool: DatabasePool
+
+    /// Opens (creating it `0600` if needed) and migrates the database at `path`.
+    ///
+    /// Migrations are idempotent: they run in one transaction each, and ones
+    /// already applied are skipped, so concurrent starts are safe.
+    public init(path: String) throws {
+        try Self.createPrivately(path)
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.foreignKeysEnabled = true
+        configuration.label = "taskr"
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    /// Whether the database answers a query now; for `/healthz`.
+    public func isAvailable() -> Bool {
+        do {
+            return try pool.read { db in try Self.migrator.hasCompletedMigrations(db) }
+        } catch {
+            return false
+        }
+    }
+
+    /// Creates an empty file readable by its owner only, so the database
+    /// (and the WAL and shared-memory files SQLite gives the same mode) is
+    /// never world-readable, whatever the umask.
+    private static func createPrivately(_ path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            close(fd)
+        } else if errno != EEXIST {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+        }
+    }
+}
