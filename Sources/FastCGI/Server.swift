@@ -25,7 +25,8 @@ public final class Server: Sendable {
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private let stopping = Atomic<Bool>(false)
-    private let inFlight = Atomic<Int>(0)
+    /// Requests accepted and not yet finished (read by tests and the drain log).
+    let inFlight = Atomic<Int>(0)
     private let stopRequested = DispatchSemaphore(value: 0)
     private let workersDone = DispatchGroup()
 

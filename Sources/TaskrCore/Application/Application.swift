@@ -36,8 +36,18 @@ public struct Application: Sendable {
 
     /// Routes and answers one request.
     public func respond(to request: Request) -> Response {
+        let handler: Handler
         do {
-            let handler = try router.handler(for: request.method, path: request.path)
+            handler = try router.handler(for: request.method, path: request.path)
+        } catch {
+            return page(for: error)
+        }
+        return respond(to: request, with: handler)
+    }
+
+    /// Runs `handler`, turning whatever it throws into a page.
+    func respond(to request: Request, with handler: Handler) -> Response {
+        do {
             return try handler(request)
         } catch let error as HTTPError {
             return page(for: error)

@@ -8,30 +8,38 @@ import GRDB
 /// Several `taskr` processes may open the same file; the busy timeout makes
 /// a writer wait for another process's transaction instead of failing.
 public final class AppDatabase: Sendable {
-    /// How long a statement waits for another connection's lock before it
-    /// fails with `SQLITE_BUSY`.
-    static let busyTimeout: TimeInterval = 5
-
     let pool: DatabasePool
 
     /// Opens (creating it `0600` if needed) and migrates the database at `path`.
     ///
     /// Migrations are idempotent: they run in one transaction each, and ones
     /// already applied are skipped, so concurrent starts are safe.
-    public init(path: String) throws {
+    ///
+    /// - Parameter busyTimeout: how long, in seconds, a statement waits for
+    ///   another connection's lock before it fails with `SQLITE_BUSY`.
+    public init(path: String, busyTimeout: Double = 5) throws {
         try Self.createPrivately(path)
         var configuration = GRDB.Configuration()
-        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.label = "taskr"
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
     }
 
-    /// Whether the database answers a query now; for `/healthz`.
+    /// Whether the database answers, for `/healthz`: reads the schema inside
+    /// an immediate (write-locking) transaction that it rolls back, so a
+    /// database that could serve reads but not signups is reported too.
+    /// Waits at most the busy timeout.
     public func isAvailable() -> Bool {
         do {
-            return try pool.read { db in try Self.migrator.hasCompletedMigrations(db) }
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master")
+                    return .rollback
+                }
+            }
+            return true
         } catch {
             return false
         }

@@ -1,0 +1,149 @@
+import Foundation
+import Testing
+
+/// `taskr serve` as operators run it: a real process, real sockets, real signals.
+@Suite("taskr serve process")
+struct ServeProcessTests {
+    @Test func sigtermFinishesTheRequestInFlightAndExitsZero() throws {
+        try withTemporaryDirectory { directory in
+            let socket = "\(directory)/taskr.sock"
+            let taskr = try TaskrProcess(["serve", "--socket", socket, "--workers", "2"], in: directory)
+            #expect(taskr.waitForLog("listening on unix:\(socket)"))
+
+            // A slow upload: the worker has the request and waits for the rest of the body.
+            let slow = try FastCGIClient(unixPath: socket)
+            try slow.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/healthz", "CONTENT_LENGTH": "8"])
+            try slow.sendStdin(Array("half".utf8))
+            // Prove it is in flight before the signal: a second request is answered meanwhile.
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/healthz").status == 200)
+
+            taskr.signal(SIGTERM)
+            #expect(taskr.waitForLog("received SIGTERM"))
+            try slow.sendStdin(Array("more".utf8))
+            try slow.endStdin()
+            let response = try slow.readResponse()
+            #expect(response.status == 200)
+            #expect(response.text == "ok\n")
+
+            #expect(taskr.exitStatus() == 0)
+            #expect(taskr.log.contains { $0.contains("stopped: all requests finished") })
+            #expect(!FileManager.default.fileExists(atPath: socket), "the socket file is removed at exit")
+        }
+    }
+
+    @Test func sigintStopsAnIdleServer() throws {
+        try withTemporaryDirectory { directory in
+            let taskr = try TaskrProcess(["serve", "--socket", "\(directory)/taskr.sock"], in: directory)
+            #expect(taskr.waitForLog("listening on"))
+            taskr.signal(SIGINT)
+            #expect(taskr.exitStatus() == 0)
+        }
+    }
+
+    @Test func staleSocketFromACrashIsReplaced() throws {
+        try withTemporaryDirectory { directory in
+            let socket = "\(directory)/taskr.sock"
+            let crashed = try TaskrProcess(["serve", "--socket", socket], in: directory)
+            #expect(crashed.waitForLog("listening on"))
+            crashed.signal(SIGKILL)
+            #expect(crashed.exitStatus() != nil)
+            #expect(FileManager.default.fileExists(atPath: socket), "SIGKILL leaves the socket file behind")
+
+            let taskr = try TaskrProcess(["serve", "--socket", socket], in: directory)
+            #expect(taskr.waitForLog("listening on"))
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/healthz").status == 200)
+        }
+    }
+
+    @Test func liveSocketIsRefusedAndTheFirstServerKeepsServing() throws {
+        try withTemporaryDirectory { directory in
+            let socket = "\(directory)/taskr.sock"
+            let first = try TaskrProcess(["serve", "--socket", socket], in: directory)
+            #expect(first.waitForLog("listening on"))
+            let second = try TaskrProcess(["serve", "--socket", socket], in: directory)
+            #expect(second.exitStatus() != 0)
+            #expect(second.log.contains { $0.contains("another process is already listening on \(socket)") })
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/healthz").status == 200)
+        }
+    }
+
+    @Test func acceptsOnAListeningSocketPassedAsFd0() throws {
+        try withTemporaryDirectory { directory in
+            let socket = "\(directory)/spawned.sock"
+            let listener = try listeningUnixSocket(at: socket)
+            let taskr = try TaskrProcess(["serve"], in: directory, standardInput: FileHandle(fileDescriptor: listener, closeOnDealloc: true))
+            #expect(taskr.waitForLog("listening on inherited socket (fd 0)"))
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/").status == 200)
+        }
+    }
+
+    @Test func acceptsOnTCPWithBind() throws {
+        try withTemporaryDirectory { directory in
+            let port = try freeTCPPort()
+            let taskr = try TaskrProcess(["serve", "--bind", "127.0.0.1:\(port)"], in: directory)
+            #expect(taskr.waitForLog("listening on 127.0.0.1:\(port)"))
+            let client = try FastCGIClient(port: port)
+            try client.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/healthz"])
+            try client.endStdin()
+            #expect(try client.readResponse().status == 200)
+        }
+    }
+
+    @Test func withoutASocketItExplainsWhatToPass() throws {
+        try withTemporaryDirectory { directory in
+            let taskr = try TaskrProcess(["serve"], in: directory)
+            #expect(taskr.exitStatus() != 0)
+            #expect(taskr.log.contains { $0.contains("pass --socket PATH or --bind HOST:PORT") })
+        }
+    }
+
+    @Test func malformedConfigurationStopsStartUpNamingTheVariable() throws {
+        try withTemporaryDirectory { directory in
+            let taskr = try TaskrProcess(["serve", "--socket", "\(directory)/s.sock"], in: directory, environment: ["TASKR_LOG_LEVEL": "loud"])
+            #expect(taskr.exitStatus() == 78)
+            #expect(taskr.log.contains { $0.contains("TASKR_LOG_LEVEL is invalid") })
+        }
+    }
+
+    @Test func logsOneLinePerRequestWithoutTheQuery() throws {
+        try withTemporaryDirectory { directory in
+            let socket = "\(directory)/taskr.sock"
+            let taskr = try TaskrProcess(["serve", "--socket", socket], in: directory)
+            #expect(taskr.waitForLog("listening on"))
+            _ = try FastCGIClient.request(unixPath: socket, uri: "/nope?code=secret-oauth-code")
+            #expect(taskr.waitForLog("GET /nope 404"))
+            #expect(!taskr.log.contains { $0.contains("secret-oauth-code") })
+        }
+    }
+}
+
+/// A listening unix socket, as spawn-fcgi prepares before it execs the child.
+func listeningUnixSocket(at path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard bound == 0, listen(fd, 16) == 0 else { throw FastCGIClient.ProtocolError(description: "listen failed") }
+    return fd
+}
+
+/// A TCP port on 127.0.0.1 that nobody was using a moment ago.
+func freeTCPPort() throws -> UInt16 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let port = withUnsafeMutablePointer(to: &address) { pointer -> UInt16? in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            guard bind(fd, $0, length) == 0, getsockname(fd, $0, &length) == 0 else { return nil }
+            return UInt16(bigEndian: pointer.pointee.sin_port)
+        }
+    }
+    guard let port else { throw FastCGIClient.ProtocolError(description: "no free port") }
+    return port
+}

@@ -1,0 +1,111 @@
+import Foundation
+import HTTP
+import Logging
+import Synchronization
+@testable import FastCGI
+
+/// A fresh temporary directory, made traversable, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (String) throws -> T) rethrows -> T {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("taskr-fcgi-\(UUID().uuidString)").path
+    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    return try body(path)
+}
+
+/// Runs an in-process ``Server`` on a unix socket in a temporary directory
+/// for the duration of `body`, then shuts it down and waits for it.
+///
+/// - Returns: what `body` returned, and whether the server drained in time.
+@discardableResult
+func withServer<T>(
+    workers: Int = 4,
+    drainTimeout: Duration = .seconds(10),
+    responder: any Responder,
+    _ body: (_ socketPath: String, _ server: Server) throws -> T
+) throws -> (result: T, drained: Bool) {
+    try withTemporaryDirectory { directory in
+        let path = "\(directory)/taskr.sock"
+        let server = try Server(
+            socket: try ListeningSocket.open(.unix(path: path, mode: 0o600)),
+            workers: workers,
+            responder: responder,
+            logger: Logger(label: "test")
+        )
+        let finished = DispatchSemaphore(value: 0)
+        let drained = Atomic<Bool>(false)
+        Thread {
+            drained.store(server.run(drainTimeout: drainTimeout), ordering: .sequentiallyConsistent)
+            finished.signal()
+        }.start()
+        let result: T
+        do {
+            result = try body(path, server)
+        } catch {
+            server.shutdown()
+            finished.wait()
+            throw error
+        }
+        server.shutdown()
+        finished.wait()
+        return (result, drained.load(ordering: .sequentiallyConsistent))
+    }
+}
+
+/// Waits until `condition` holds, checking every few milliseconds; false
+/// when `timeout` passes first.
+func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        usleep(5_000)
+    }
+    return condition()
+}
+
+/// Answers with a plain-text description of the request it received, so
+/// tests can see the params → ``Request`` mapping through a real socket.
+struct EchoResponder: Responder {
+    func respond(to request: Result<Request, HTTPError>) -> Response {
+        switch request {
+        case let .failure(error):
+            return .text("error: \(error.message)", status: error.status)
+        case let .success(request):
+            var lines = [
+                "method=\(request.method)",
+                "path=\(request.path)",
+                "secure=\(request.isSecure)",
+                "remote=\(request.remoteAddress ?? "-")",
+                "body=\(String(decoding: request.body, as: UTF8.self))",
+            ]
+            for (name, value) in request.query.pairs { lines.append("query.\(name)=\(value)") }
+            for (name, value) in request.headers { lines.append("header.\(name)=\(value)") }
+            if let session = request.cookies["taskr_session"] { lines.append("cookie.taskr_session=\(session)") }
+            var response = Response.text(lines.joined(separator: "\n") + "\n")
+            if request.path == "/inject" { response.headers["Location"] = "/\r\nSet-Cookie: evil=1" }
+            return response
+        }
+    }
+}
+
+/// Holds each request until `expected` requests are inside it at once, so a
+/// test proves they are served concurrently (500 if they never meet).
+final class BarrierResponder: Responder, @unchecked Sendable {
+    // @unchecked: every mutable field is guarded by `condition`.
+    private let condition = NSCondition()
+    private var arrived = 0
+    private let expected: Int
+
+    init(expected: Int) { self.expected = expected }
+
+    func respond(to request: Result<Request, HTTPError>) -> Response {
+        condition.lock()
+        defer { condition.unlock() }
+        arrived += 1
+        condition.broadcast()
+        let deadline = Date().addingTimeInterval(10)
+        while arrived < expected {
+            guard condition.wait(until: deadline) else { return .text("alone", status: .internalServerError) }
+        }
+        return .text("together")
+    }
+}

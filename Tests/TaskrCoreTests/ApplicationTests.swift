@@ -1,0 +1,91 @@
+import Foundation
+import HTTP
+import Testing
+@testable import TaskrCore
+
+@Suite("Routes: home, health, errors")
+struct ApplicationTests {
+    @Test func homeLoggedOutSaysSoAndLinksSignupAndLogin() async throws {
+        try await withApplication { app, _ in
+            let response = try app.get("/")
+            #expect(response.status == .ok)
+            #expect(response.headers["Content-Type"] == "text/html; charset=utf-8")
+            #expect(response.text.contains("You are not logged in"))
+            #expect(response.text.contains(#"href="/signup""#))
+            #expect(response.text.contains(#"href="/login""#))
+            #expect(response.text.contains(#"<link rel="stylesheet" href="/static/taskr.css">"#))
+        }
+    }
+
+    @Test func headIsAnsweredLikeGet() async throws {
+        try await withApplication { app, _ in
+            let response = app.respond(to: try Request(method: .head, target: "/"))
+            #expect(response.status == .ok)
+        }
+    }
+
+    @Test func healthzIsOkWhenTheDatabaseAnswers() async throws {
+        try await withApplication { app, _ in
+            let response = try app.get("/healthz")
+            #expect(response.status == .ok)
+            #expect(response.text == "ok\n")
+        }
+    }
+
+    @Test func healthzIs503WhenTheDatabaseDoesNotAnswer() async throws {
+        try await withApplication(busyTimeout: 0.2) { app, path in
+            let locked = try whileDatabaseIsLocked(path) { try app.get("/healthz") }
+            #expect(locked.status == .serviceUnavailable)
+            // And it recovers once the lock is gone.
+            #expect(try app.get("/healthz").status == .ok)
+        }
+    }
+
+    @Test func unknownPathIsA404Page() async throws {
+        try await withApplication { app, _ in
+            let response = try app.get("/nope")
+            #expect(response.status == .notFound)
+            #expect(response.headers["Content-Type"] == "text/html; charset=utf-8")
+            #expect(response.text.contains("There is no page at this address."))
+        }
+    }
+
+    @Test func wrongMethodIsA405PageWithAllow() async throws {
+        try await withApplication { app, _ in
+            let response = app.respond(to: try Request(method: .post, target: "/healthz"))
+            #expect(response.status == .methodNotAllowed)
+            #expect(response.headers["Allow"] == "GET, HEAD")
+            #expect(response.text.contains("Method Not Allowed"))
+        }
+    }
+
+    @Test func decodingFailureIsRenderedAsItsPage() async throws {
+        try await withApplication { app, _ in
+            let response = app.respond(to: .failure(.contentTooLarge))
+            #expect(response.status == .contentTooLarge)
+            #expect(response.text.contains("larger than 64 KiB"))
+        }
+    }
+
+    @Test func errorMessagesAreHTMLEscaped() async throws {
+        try await withApplication { app, _ in
+            let response = app.respond(to: .failure(.badRequest(#"<script>alert("x")</script>&"#)))
+            #expect(!response.text.contains("<script>"))
+            #expect(response.text.contains("&lt;script&gt;"))
+            #expect(response.text.contains("&amp;"))
+        }
+    }
+
+    @Test func unexpectedErrorIsAGeneric500PageWithoutDetails() async throws {
+        struct SecretError: Error { let detail = "password=hunter2" }
+        try await withApplication { app, _ in
+            let request = try Request(method: .get, target: "/")
+            let response = app.respond(to: request) { _ in throw SecretError() }
+            #expect(response.status == .internalServerError)
+            #expect(response.text.contains("Something went wrong"))
+            #expect(!response.text.contains("hunter2"))
+            // The application lives on.
+            #expect(app.respond(to: request).status == .ok)
+        }
+    }
+}
