@@ -1,10 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// A listening socket, non-blocking and close-on-exec, owned by exactly one
-/// value: it is closed (and a unix socket file we created is removed) in
-/// `deinit`.
+/// value: ``close()`` (or `deinit`) closes it and removes a unix socket file
+/// we created.
 ///
 /// Sockets are bound here rather than with `FCGX_OpenSocket`, which unlinks a
 /// live socket path, knows only IPv4 and calls `exit()` on errors.
@@ -14,6 +15,7 @@ public final class ListeningSocket: Sendable {
     /// The socket file to remove at close, with its inode, so that we never
     /// remove a file another process has since put there.
     private let ownedPath: (path: String, inode: ino_t)?
+    private let closed = Atomic<Bool>(false)
 
     private init(fd: Int32, target: ListenTarget, ownedPath: (path: String, inode: ino_t)?) {
         self.fd = fd
@@ -22,7 +24,14 @@ public final class ListeningSocket: Sendable {
     }
 
     deinit {
-        close(fd)
+        close()
+    }
+
+    /// Stops listening: connections still in the backlog are refused. Safe to
+    /// call more than once.
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        Glibc.close(fd)
         guard let ownedPath else { return }
         var current = stat()
         if lstat(ownedPath.path, &current) == 0, current.st_ino == ownedPath.inode {
@@ -75,7 +84,7 @@ public final class ListeningSocket: Sendable {
             try check("stat(\(path))", lstat(path, &created))
             return ListeningSocket(fd: fd, target: target, ownedPath: (path, created.st_ino))
         } catch {
-            close(fd)
+            Glibc.close(fd)
             unlink(temporary)
             throw error
         }
@@ -84,7 +93,7 @@ public final class ListeningSocket: Sendable {
     /// Whether something accepts connections at `unixPath` right now.
     private static func isAccepting(unixPath: String) throws(FastCGIError) -> Bool {
         let fd = try makeUnixSocket()
-        defer { close(fd) }
+        defer { Glibc.close(fd) }
         var address = try unixAddress(unixPath)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -138,7 +147,7 @@ public final class ListeningSocket: Sendable {
             try check("bind(\(target))", bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen))
             try check("listen(\(target))", listen(fd, SOMAXCONN))
         } catch {
-            close(fd)
+            Glibc.close(fd)
             throw error
         }
         return ListeningSocket(fd: fd, target: target, ownedPath: nil)

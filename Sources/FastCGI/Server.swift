@@ -150,6 +150,9 @@ public final class Server: Sendable {
     private func answer(_ request: UnsafeMutablePointer<FCGX_Request>) {
         let started = ContinuousClock.now
         let params = Self.params(of: request)
+        let method = (params["REQUEST_METHOD"] ?? nil) ?? "GET"
+        let path = Self.loggablePath(params["REQUEST_URI"] ?? nil)
+        logger.debug("\(method) \(path) started")
         let input = request.pointee.`in`
         let decoded = RequestDecoder.decode(params: params) { length in
             var body = [UInt8](repeating: 0, count: length)
@@ -172,14 +175,12 @@ public final class Server: Sendable {
             response = Response.text("Internal Server Error", status: .internalServerError)
             head = ResponseEncoder.head(of: response)
         }
-        let method = (params["REQUEST_METHOD"] ?? nil) ?? "GET"
         let output = request.pointee.out
         var written = put(head!, to: output)
         if written, method != "HEAD" {
             written = put(response.body, to: output)
         }
         let elapsed = ContinuousClock.now - started
-        let path = Self.loggablePath(params["REQUEST_URI"] ?? nil)
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         logger.info("\(method) \(path) \(response.status.code) \(String(format: "%.1f", milliseconds))ms\(written ? "" : " (client gone)")")
     }

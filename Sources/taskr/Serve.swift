@@ -78,8 +78,11 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let application = Application(database: database, views: try await Views.bundled(), logger: logger)
+        let listener = try ListeningSocket.open(target)
+        // Explicitly, not at deinit: the signal thread keeps the server alive.
+        defer { listener.close() }
         let server = try Server(
-            socket: try ListeningSocket.open(target),
+            socket: listener,
             workers: workers ?? Server.defaultWorkerCount,
             responder: application,
             logger: logger
