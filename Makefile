@@ -1,0 +1,55 @@
+# Taskr: the one entry point for set-up, run and test on Debian.
+#   make run    install what is missing, build, serve on http://localhost:3050
+#   make test   install what is missing, build, run every test
+SHELL := /bin/bash
+SWIFT ?= swift
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# Debian packages: libfcgi and SQLite to build against; spawn-fcgi and nginx
+# to run; curl, openssl and the sqlite3 shell for the smoke tests.
+PACKAGES := libfcgi-dev libsqlite3-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3
+
+.PHONY: deps build run test unit-test smoke-test smoke install clean
+
+## deps: install the Debian packages that are missing (apt-get update first)
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or later is needed (swift.org/install); it is not a Debian package." >&2; exit 1; }
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+## build: the release binary, .build/release/taskr (and its templates beside it)
+build: deps
+	$(SWIFT) build -c release
+
+## run: nginx on http://localhost:3050 in front of spawn-fcgi + taskr; Ctrl-C stops both
+run: build
+	scripts/run.sh
+
+## test: unit and FastCGI tests, then the curl smoke tests through nginx
+test: unit-test smoke-test
+
+unit-test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+smoke-test: build
+	Tests/smoke/run-local.sh .build/release/taskr
+
+## smoke: read-only smoke checks of a deployed site: make smoke URL=https://taskr.example.com
+smoke:
+	Tests/smoke/smoke.sh $(URL)
+
+## install: the binary and its templates into PREFIX/bin (default /opt/taskr)
+PREFIX ?= /opt/taskr
+install: build
+	install -d $(PREFIX)/bin
+	install -m 0755 .build/release/taskr $(PREFIX)/bin/taskr
+	rm -rf $(PREFIX)/bin/taskr_TaskrCore.resources
+	cp -R .build/release/taskr_TaskrCore.resources $(PREFIX)/bin/
+
+clean:
+	rm -rf .build run

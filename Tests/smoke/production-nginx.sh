@@ -1,0 +1,98 @@
+# The production nginx configuration (nginx/taskr-production.conf), run for
+# real: its paths and ports swapped for a temporary folder, loopback ports and
+# a self-signed certificate. Sourced by run-local.sh, which provides lib.sh,
+# $repo, $pids and a running taskr.
+
+# production_checks SOCKET: checks the TLS site in front of taskr at SOCKET.
+production_checks() {
+    local socket=$1
+    local dir=$SMOKE_TMP/production
+    local http_port=${SMOKE_HTTP_PORT:-38080} https_port=${SMOKE_HTTPS_PORT:-38443}
+    local host=taskr.example.com
+    mkdir -p "$dir/snippets" "$dir/tmp"
+    cp "$repo"/nginx/snippets/*.conf "$dir/snippets/"
+
+    openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=$host" \
+        -addext "subjectAltName=DNS:$host" -keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null
+
+    sed -e "s|/etc/letsencrypt/live/$host/fullchain.pem|$dir/cert.pem|" \
+        -e "s|/etc/letsencrypt/live/$host/privkey.pem|$dir/key.pem|" \
+        -e "s|/srv/taskr/nginx/www|$repo/nginx/www|" \
+        -e "s|unix:/run/taskr/taskr.sock|unix:$socket|" \
+        -e "s|listen 80;|listen 127.0.0.1:$http_port;|" \
+        -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
+        -e '/listen \[::\]/d' \
+        "$repo/nginx/taskr-production.conf" > "$dir/taskr-production.conf"
+
+    local user_line=""
+    [ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+    cat > "$dir/nginx.conf" <<CONF
+$user_line
+daemon off;
+pid $dir/nginx.pid;
+error_log stderr warn;
+events { worker_connections 256; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path $dir/tmp/body;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    proxy_temp_path $dir/tmp/proxy;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    include $dir/taskr-production.conf;
+}
+CONF
+    check "the production configuration passes nginx -t" nginx -q -t -p "$dir" -c "$dir/nginx.conf"
+    nginx -p "$dir" -c "$dir/nginx.conf" 2>"$dir/nginx-error.log" &
+    local production_nginx=$!
+    pids+=("$production_nginx")
+
+    local tls="--cacert $dir/cert.pem --resolve $host:$https_port:127.0.0.1 --resolve $host:$http_port:127.0.0.1"
+    local site="https://$host:$https_port"
+    wait_for "the production nginx" 10 curl -sf $tls "$site/healthz"
+
+    fetch "http://$host:$http_port/login?next=%2F" $tls
+    check "plain HTTP redirects permanently" status_is 301
+    check "the redirect keeps path and query on https" header_is location "https://$host/login?next=%2F"
+
+    fetch "$site/healthz" $tls
+    check "HTTPS healthz answers 200 ok through the production config" body_is ok
+
+    fetch "$site/" $tls
+    check "HTTPS home answers 200" status_is 200
+    check "HTTPS responses carry HSTS" header_is strict-transport-security "max-age=63072000"
+    check "HTTPS responses carry the CSP" header_has content-security-policy "frame-ancestors 'none'"
+    check "HTTPS responses carry X-Frame-Options" header_is x-frame-options DENY
+
+    fetch "$site/no-such-page" $tls
+    check "error pages carry HSTS too" header_is strict-transport-security "max-age=63072000"
+    check "error pages carry the CSP too" header_has content-security-policy "default-src 'none'"
+
+    head -c 70000 /dev/zero | tr '\0' 'a' > "$SMOKE_TMP/big-body"
+    fetch "$site/signup" $tls -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$SMOKE_TMP/big-body"
+    check "nginx refuses bodies over 64 KiB with 413" status_is 413
+    check "nginx's 413 page carries HSTS" header_is strict-transport-security "max-age=63072000"
+
+    fetch "$site/static/taskr.css" $tls
+    check "static files are cached for a week" header_has cache-control "max-age=604800"
+    check "static files carry the security headers" header_is x-content-type-options nosniff
+
+    # shellcheck disable=SC2086
+    check "TLS 1.1 is refused" bash -c "! curl -s $tls --tlsv1.1 --tls-max 1.1 -o /dev/null '$site/healthz'"
+    # shellcheck disable=SC2086
+    check "TLS 1.2 is accepted" curl -sf $tls --tlsv1.2 --tls-max 1.2 -o /dev/null "$site/healthz"
+
+    # limit_req on /login: 10 a minute with bursts of 10, so the 12th at once is refused.
+    local statuses=""
+    for _ in $(seq 12); do
+        # shellcheck disable=SC2086
+        statuses="$statuses $(curl -s $tls -o "$BODY" -w '%{http_code}' "$site/login")"
+    done
+    check "a burst of log-in requests is rate-limited with 429" bash -c "[[ '$statuses' == *429 ]]"
+    check "the 429 page is Taskr's" body_has "Too many attempts"
+
+    kill -QUIT "$production_nginx" 2>/dev/null
+    wait "$production_nginx" 2>/dev/null
+}
