@@ -30,10 +30,12 @@ nginx -p "$run_dir" -c "$run_dir/nginx.conf" &
 nginx_pid=$!
 
 stop() {
-    trap - INT TERM
+    trap - INT TERM EXIT
     kill -TERM "$taskr_pid" 2>/dev/null || true
     kill -QUIT "$nginx_pid" 2>/dev/null || true
     wait "$taskr_pid" "$nginx_pid" 2>/dev/null || true
+    # spawn-fcgi made the socket, so taskr leaves it; nothing listens on it now.
+    rm -f "$socket"
     echo "Taskr stopped."
 }
 trap stop INT TERM EXIT

@@ -120,6 +120,11 @@ public final class Server: Sendable {
                 break
             }
             if fds[1].revents != 0 { break }
+            if fds[0].revents & Int16(POLLERR | POLLNVAL) != 0 {
+                logger.critical("the listening socket failed; stopping")
+                shutdown()
+                break
+            }
             guard fds[0].revents & Int16(POLLIN) != 0 else { continue }
             let accepted = FCGX_Accept_r(request)
             guard accepted == 0 else {
