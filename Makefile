@@ -5,9 +5,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-# Debian packages: libfcgi and SQLite to build against; spawn-fcgi and nginx
-# to run; curl, openssl and the sqlite3 shell for the smoke tests.
-PACKAGES := libfcgi-dev libsqlite3-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3
+# Debian packages: libfcgi, libsodium and SQLite to build against; spawn-fcgi
+# and nginx to run; curl, openssl and the sqlite3 shell for the smoke tests.
+PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3
 
 .PHONY: deps build run test unit-test smoke-test smoke install clean
 

@@ -26,6 +26,17 @@ let package = Package(
             pkgConfig: "fcgi",
             providers: [.apt(["libfcgi-dev"])]
         ),
+        // The C boundary: libsodium from Debian's libsodium-dev.
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "Sodium",
+            dependencies: ["CSodium"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HTTP",
             swiftSettings: swiftSettings
@@ -43,6 +54,7 @@ let package = Package(
             name: "TaskrCore",
             dependencies: [
                 "HTTP",
+                "Sodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -67,6 +79,11 @@ let package = Package(
         .testTarget(
             name: "HTTPTests",
             dependencies: ["HTTP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SodiumTests",
+            dependencies: ["Sodium"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+@testable import Sodium
+
+@Suite("Password hashing")
+struct PasswordHasherTests {
+    @Test func hashIsArgon2idWithOWASPParametersAndVerifies() throws {
+        let hash = try PasswordHasher.owasp.hash("correct horse battery staple")
+        #expect(hash.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))
+        #expect(PasswordHasher.owasp.verify("correct horse battery staple", against: hash))
+        #expect(!PasswordHasher.owasp.verify("correct horse battery stapler", against: hash))
+        #expect(!PasswordHasher.owasp.needsRehash(hash))
+    }
+
+    @Test func samePasswordGetsADifferentSalt() throws {
+        #expect(try PasswordHasher.owasp.hash("pässwörd ✓") != PasswordHasher.owasp.hash("pässwörd ✓"))
+    }
+
+    @Test func hashFromWeakerParametersStillVerifiesAndNeedsRehash() throws {
+        let weak = PasswordHasher(operationsLimit: 1, memoryLimit: 8 * 1024 * 1024)
+        let hash = try weak.hash("hunter2hunter2")
+        #expect(PasswordHasher.owasp.verify("hunter2hunter2", against: hash))
+        #expect(PasswordHasher.owasp.needsRehash(hash))
+    }
+
+    @Test func garbageHashNeverVerifies() {
+        #expect(!PasswordHasher.owasp.verify("x", against: ""))
+        #expect(!PasswordHasher.owasp.verify("x", against: "$argon2id$v=19$garbage"))
+        #expect(!PasswordHasher.owasp.verify("x", against: String(repeating: "a", count: 500)))
+    }
+}
+
+@Suite("Randomness, digests, comparisons")
+struct PrimitivesTests {
+    @Test func randomBytesHaveTheLengthAndDiffer() {
+        let a = SecureRandom.bytes(32)
+        #expect(a.count == 32)
+        #expect(a != SecureRandom.bytes(32))
+    }
+
+    @Test func sha256MatchesTheStandardVector() {
+        let digest = SHA256.hash(Array("abc".utf8))
+        #expect(digest.map { String(format: "%02x", $0) }.joined() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    @Test func base64URLHasNoPaddingAndURLSafeAlphabet() {
+        #expect(Base64URL.encode([0xFB, 0xFF, 0xBF]) == "-_-_")
+        #expect(Base64URL.encode([0x61]) == "YQ")
+        #expect(Base64URL.encode([]) == "")
+    }
+
+    @Test func constantTimeEquality() {
+        #expect(ConstantTime.equals("token-a", "token-a"))
+        #expect(!ConstantTime.equals("token-a", "token-b"))
+        #expect(!ConstantTime.equals("token", "token-a"))
+        #expect(ConstantTime.equals("", ""))
+    }
+}
