@@ -77,7 +77,9 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot open the database at \(settings.databasePath): \(error)")
             throw ExitCode.failure
         }
-        let application = Application(database: database, views: try await Views.bundled(), logger: logger)
+        let application = try Application(
+            database: database, views: try await Views.bundled(), settings: settings, logger: logger)
+        startHousekeeping(application, every: .seconds(600), logger: logger)
         let listener = try ListeningSocket.open(target)
         // Explicitly, not at deinit: the signal thread keeps the server alive.
         defer { listener.close() }
@@ -95,6 +97,23 @@ struct Serve: AsyncParsableCommand {
         withExtendedLifetime(signals) {}
         if !drained { throw ExitCode.failure }
     }
+}
+
+/// Deletes expired sessions and stale login failures now and then, on a
+/// thread of its own: never a write on the request path for it.
+private func startHousekeeping(_ application: Application, every interval: Duration, logger: Logger) {
+    let thread = Thread {
+        while true {
+            do {
+                try application.removeExpiredData()
+            } catch {
+                logger.warning("housekeeping failed: \(error)")
+            }
+            Thread.sleep(forTimeInterval: Double(interval.components.seconds))
+        }
+    }
+    thread.name = "housekeeping"
+    thread.start()
 }
 
 /// Runs blocking work on a thread of its own, not on the cooperative pool.

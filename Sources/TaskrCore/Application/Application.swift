@@ -1,27 +1,73 @@
+public import Foundation
 public import HTTP
 public import Logging
+public import Sodium
 
 /// Taskr as a pure function from a ``Request`` to a ``Response``: the one
-/// composition root, built from its dependencies and knowing nothing of
-/// sockets or FastCGI.
+/// composition root, built from its dependencies (database, clock, random
+/// source) and knowing nothing of sockets or FastCGI.
 ///
-/// Errors never escape: an ``HTTPError`` renders its own page with its
-/// status; anything else is logged and answered with a generic 500 page.
+/// Before a handler runs, the request's session and user are loaded, and a
+/// POST passes the CSRF checks; a POST that fails them gets 403 and its
+/// handler never runs. Errors never escape: an ``HTTPError`` renders its own
+/// page with its status; anything else is logged and answered with a generic
+/// 500 page.
 public struct Application: Sendable {
-    typealias Handler = @Sendable (Request) throws -> Response
+    typealias Handler = @Sendable (Request, RequestContext) throws -> Response
 
     private let router: Router<Handler>
     private let views: Views
+    private let users: any UserStore
+    private let sessions: SessionManager
+    private let throttle: LoginThrottle
     private let logger: Logger
 
-    public init(database: AppDatabase, views: Views, logger: Logger) {
+    /// - Parameters:
+    ///   - passwordHasher: Argon2id parameters for new hashes (tests pass
+    ///     weaker ones to check rehashing).
+    ///   - concurrentHashes: how many password hashes may run at once.
+    public init(
+        database: AppDatabase,
+        views: Views,
+        settings: Settings,
+        clock: any WallClock = SystemClock(),
+        random: any RandomSource = SystemRandom(),
+        passwordHasher: PasswordHasher = .owasp,
+        concurrentHashes: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
+        logger: Logger
+    ) throws {
+        let users = SQLiteUserStore(database: database)
+        let sessions = SessionManager(
+            store: SQLiteSessionStore(database: database),
+            policy: settings.sessionPolicy,
+            clock: clock,
+            random: random,
+            logger: logger)
+        let throttle = LoginThrottle(store: SQLiteLoginFailureStore(database: database))
+        let passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
         self.views = views
+        self.users = users
+        self.sessions = sessions
+        self.throttle = throttle
         self.logger = logger
+
         var router = Router<Handler>()
         let home = HomeController(views: views)
         router.add(.get, "/", home.show)
         let health = HealthController(database: database)
         router.add(.get, "/healthz", health.check)
+        let signup = SignupController(
+            views: views, users: users, passwords: passwords, sessions: sessions, clock: clock, logger: logger)
+        router.add(.get, "/signup", signup.form)
+        router.add(.post, "/signup", signup.submit)
+        let login = LoginController(
+            views: views, users: users, passwords: passwords, throttle: throttle, sessions: sessions, clock: clock,
+            logger: logger)
+        router.add(.get, "/login", login.form)
+        router.add(.post, "/login", login.submit)
+        let logout = LogoutController(views: views, sessions: sessions, logger: logger)
+        router.add(.get, "/logout", logout.page)
+        router.add(.post, "/logout", logout.submit)
         self.router = router
     }
 
@@ -45,17 +91,42 @@ public struct Application: Sendable {
         return respond(to: request, with: handler)
     }
 
-    /// Runs `handler`, turning whatever it throws into a page.
+    /// Deletes expired sessions and stale login failures. Run from a timer,
+    /// not on the request path.
+    public func removeExpiredData() throws {
+        let sessionsRemoved = try sessions.removeExpired()
+        try throttle.removeStale(now: sessions.clock.now())
+        logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
+    }
+
+    /// Loads the context, runs the CSRF checks of a POST, then `handler`,
+    /// turning whatever is thrown into a page.
     func respond(to request: Request, with handler: Handler) -> Response {
+        var context = RequestContext(secure: request.isSecure)
+        var response: Response
         do {
-            return try handler(request)
+            context.session = try sessions.session(for: request)
+            if let userID = context.session?.userID {
+                context.user = try users.user(id: userID)
+            }
+            if request.method == .post {
+                try CSRFProtection.checkOrigin(request)
+                context.form = try request.form()
+                try CSRFProtection.checkToken(context.form, session: context.session)
+            }
+            response = try handler(request, context)
         } catch let error as HTTPError {
-            return page(for: error)
+            response = page(for: error)
         } catch {
             // Details go to the log only: they may name tables, paths or values.
             logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
-            return page(for: HTTPError(.internalServerError, "Something went wrong on our side. Please try again."))
+            response = page(for: HTTPError(.internalServerError, "Something went wrong on our side. Please try again."))
         }
+        // A cookie that names no live session is dropped, unless the response sets a new one.
+        if context.session == nil, request.cookies[SessionManager.cookieName] != nil, response.headers["Set-Cookie"] == nil {
+            response.setCookie(.expiring(SessionManager.cookieName, secure: context.secure))
+        }
+        return response
     }
 
     private func page(for error: HTTPError) -> Response {

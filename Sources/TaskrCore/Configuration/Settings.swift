@@ -12,6 +12,15 @@ public struct Settings: Sendable, Equatable {
     public var databasePath = "taskr.sqlite3"
     /// `TASKR_LOG_LEVEL`: `debug`, `info`, `warning` or `error`.
     public var logLevel = Logger.Level.info
+    /// `TASKR_SESSION_IDLE_MINUTES`: a session unused this long expires.
+    public var sessionIdleMinutes = 30
+    /// `TASKR_SESSION_MAX_HOURS`: a session older than this expires, used or not.
+    public var sessionMaxHours = 12
+
+    /// The session expiry these settings describe.
+    public var sessionPolicy: SessionPolicy {
+        SessionPolicy(idleTimeout: TimeInterval(sessionIdleMinutes * 60), maximumAge: TimeInterval(sessionMaxHours * 3600))
+    }
 
     public init() {}
 
@@ -49,5 +58,16 @@ public struct Settings: Sendable, Equatable {
             }
             logLevel = parsed
         }
+        sessionIdleMinutes = try Self.integer(reader, "TASKR_SESSION_IDLE_MINUTES", in: 1...10_080) ?? sessionIdleMinutes
+        sessionMaxHours = try Self.integer(reader, "TASKR_SESSION_MAX_HOURS", in: 1...8_760) ?? sessionMaxHours
+    }
+
+    /// A whole number within `range`, or nil when the variable is not set.
+    private static func integer(_ reader: ConfigReader, _ variable: String, in range: ClosedRange<Int>) throws(ConfigError) -> Int? {
+        guard let text = reader.string(forKey: ConfigKey(variable)) else { return nil }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(value) else {
+            throw .invalidValue(variable, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
     }
 }

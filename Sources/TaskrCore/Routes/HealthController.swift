@@ -5,7 +5,7 @@ import HTTP
 struct HealthController: Sendable {
     let database: AppDatabase
 
-    func check(_ request: Request) -> Response {
+    func check(_ request: Request, _ context: RequestContext) -> Response {
         database.isAvailable()
             ? .text("ok\n")
             : .text("database unavailable\n", status: .serviceUnavailable)

@@ -1,10 +1,10 @@
 import HTTP
 
-/// `GET /`: the home page.
+/// `GET /`: the home page, logged out or logged in.
 struct HomeController: Sendable {
     let views: Views
 
-    func show(_ request: Request) -> Response {
-        .html(views.home())
+    func show(_ request: Request, _ context: RequestContext) -> Response {
+        .html(views.home(user: context.user, csrf: context.session?.csrfToken))
     }
 }

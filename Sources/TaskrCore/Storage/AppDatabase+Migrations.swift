@@ -3,7 +3,39 @@ import GRDB
 extension AppDatabase {
     /// The schema, as named, ordered, forward-only migrations: each runs once,
     /// in its own transaction, recorded in `grdb_migrations`. Never edit a
-    /// migration that has shipped; add a new one. (The accounts issue adds
-    /// the first tables.)
-    static let migrator = DatabaseMigrator()
+    /// migration that has shipped; add a new one.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+
+        migrator.registerMigration("v1-accounts") { db in
+            try db.create(table: "users") { table in
+                table.autoIncrementedPrimaryKey("id")
+                // As typed (trimmed, NFC), for display.
+                table.column("username", .text).notNull()
+                // Lower-cased: one account per name, whatever the case.
+                table.column("username_key", .text).notNull().unique()
+                // Argon2id, self-describing ($argon2id$v=19$m=…).
+                table.column("password_hash", .text).notNull()
+                table.column("created_at", .integer).notNull()
+            }
+            try db.create(table: "sessions") { table in
+                // SHA-256 of the cookie's token: the token itself is never stored.
+                table.primaryKey("id_hash", .blob)
+                // NULL for a visitor who has not logged in yet.
+                table.column("user_id", .integer).indexed().references("users", onDelete: .cascade)
+                table.column("csrf_token", .text).notNull()
+                table.column("created_at", .integer).notNull()
+                table.column("last_seen_at", .integer).notNull()
+            }
+            try db.create(index: "sessions_on_last_seen_at", on: "sessions", columns: ["last_seen_at"])
+            try db.create(table: "login_failures") { table in
+                // Per username key, for accounts that exist and ones that do not.
+                table.primaryKey("username_key", .text)
+                table.column("failures", .integer).notNull()
+                table.column("last_failure_at", .integer).notNull()
+            }
+        }
+
+        return migrator
+    }()
 }

@@ -1,0 +1,62 @@
+import Dispatch
+import HTTP
+import Sodium
+import Synchronization
+
+/// Argon2id hashing and verification, at most a few at a time.
+///
+/// Each hash takes 19 MiB and tens of milliseconds; a burst of sign-ups or
+/// log-ins waits for a permit instead of exhausting memory, and after
+/// ``permitWait`` gets a 503 page. A login for an unknown username verifies
+/// against a dummy hash, so it costs the same as a real one and timing does
+/// not reveal which usernames exist.
+final class PasswordService: Sendable {
+    let hasher: PasswordHasher
+    private let permits: DispatchSemaphore
+    private let permitWait: DispatchTimeInterval
+    private let dummyHash: String
+    /// Argon2id runs so far (hashes and verifications), for tests and debugging.
+    let runs = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - concurrentHashes: how many hashes may run at once.
+    ///   - permitWait: how long a request waits for a permit before it gets 503.
+    init(hasher: PasswordHasher = .owasp, concurrentHashes: Int, permitWait: DispatchTimeInterval = .seconds(10)) throws {
+        precondition(concurrentHashes > 0)
+        self.hasher = hasher
+        self.permits = DispatchSemaphore(value: concurrentHashes)
+        self.permitWait = permitWait
+        self.dummyHash = try hasher.hash(Base64URL.encode(SecureRandom.bytes(32)))
+    }
+
+    /// A new hash of `password`.
+    /// - Throws: ``HTTPError`` 503 when no permit comes in time.
+    func hash(_ password: String) throws -> String {
+        try withPermit { try hasher.hash(password) }
+    }
+
+    /// Whether `password` matches `hash`; with no hash (unknown user) it
+    /// spends one verification on the dummy hash and returns false.
+    /// - Throws: ``HTTPError`` 503 when no permit comes in time.
+    func verify(_ password: String, against hash: String?) throws -> Bool {
+        try withPermit {
+            let matches = hasher.verify(password, against: hash ?? dummyHash)
+            return hash != nil && matches
+        }
+    }
+
+    /// Whether `hash` should be replaced by one with the current parameters.
+    func needsRehash(_ hash: String) -> Bool {
+        hasher.needsRehash(hash)
+    }
+
+    /// Runs one Argon2id operation under a permit.
+    func withPermit<T>(_ body: () throws -> T) throws -> T {
+        guard permits.wait(timeout: .now() + permitWait) == .success else {
+            throw HTTPError(.serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
+        }
+        defer { permits.signal() }
+        runs.add(1, ordering: .relaxed)
+        return try body()
+    }
+}

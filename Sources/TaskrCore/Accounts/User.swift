@@ -1,0 +1,8 @@
+/// A Taskr account.
+public struct User: Sendable, Equatable {
+    public let id: Int64
+    /// The name as the user typed it (trimmed, NFC): shown on pages, always escaped.
+    public let username: String
+    /// The Argon2id hash string; never shown or logged.
+    let passwordHash: String
+}

@@ -1,0 +1,84 @@
+import Foundation
+import HTTP
+import Logging
+import Sodium
+
+/// Sessions as the routes see them: find the request's session, start one,
+/// end one, and the `taskr_session` cookie that goes with each.
+struct SessionManager: Sendable {
+    static let cookieName = "taskr_session"
+
+    let store: any SessionStore
+    let policy: SessionPolicy
+    let clock: any WallClock
+    let random: any RandomSource
+    let logger: Logger
+
+    /// The live session the request's cookie names, or nil: no cookie, an
+    /// unknown, tampered or expired one. Writes only to refresh "last seen"
+    /// (at most once per ``SessionPolicy/touchInterval``) or to delete an
+    /// expired row it came across.
+    func session(for request: Request) throws -> Session? {
+        guard let token = request.cookies[Self.cookieName], Self.isWellFormed(token) else { return nil }
+        let idHash = SHA256.hash(Array(token.utf8))
+        guard var session = try store.session(idHash: idHash) else { return nil }
+        let now = clock.now()
+        if policy.isExpired(session, now: now) {
+            try store.delete(idHash: idHash)
+            return nil
+        }
+        if policy.needsTouch(session, now: now) {
+            try store.touch(idHash: idHash, at: now)
+            session.lastSeenAt = now
+        }
+        return session
+    }
+
+    /// Starts a new session with a new id and CSRF token, replacing
+    /// `previous` (which stops working at once).
+    ///
+    /// - Parameter userID: the user who logged in, or nil for a visitor.
+    /// - Returns: the session and the cookie that carries its id.
+    func start(userID: Int64?, replacing previous: Session?, secure: Bool) throws -> (Session, SetCookie) {
+        let token = random.token()
+        let now = clock.now()
+        let session = Session(
+            idHash: SHA256.hash(Array(token.utf8)),
+            userID: userID,
+            csrfToken: random.token(),
+            createdAt: now,
+            lastSeenAt: now)
+        try store.insert(session, replacing: previous?.idHash)
+        return (session, cookie(token, secure: secure))
+    }
+
+    /// Ends `session` on the server; returns the cookie that deletes it in the browser.
+    func end(_ session: Session, secure: Bool) throws -> SetCookie {
+        try store.delete(idHash: session.idHash)
+        return .expiring(Self.cookieName, secure: secure)
+    }
+
+    /// Deletes expired sessions (housekeeping; not on the request path).
+    func removeExpired() throws -> Int {
+        let now = clock.now()
+        return try store.deleteExpired(
+            idleBefore: now.addingTimeInterval(-policy.idleTimeout),
+            createdBefore: now.addingTimeInterval(-policy.maximumAge))
+    }
+
+    /// `HttpOnly`, `SameSite=Lax`, `Path=/`, and `Secure` over TLS. No
+    /// `Max-Age`: the cookie ends with the browser session, and the server
+    /// enforces the idle and absolute limits whatever the browser keeps.
+    private func cookie(_ token: String, secure: Bool) -> SetCookie {
+        SetCookie(name: Self.cookieName, value: token, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+    }
+
+    /// Our tokens are 43 URL-safe base64 characters; anything else is not
+    /// worth a database lookup.
+    private static func isWellFormed(_ token: String) -> Bool {
+        token.utf8.count == 43 && token.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+        }
+    }
+}
