@@ -80,7 +80,7 @@ struct ApplicationTests {
         struct SecretError: Error { let detail = "password=hunter2" }
         try await withApplication { app, _ in
             let request = try Request(method: .get, target: "/")
-            let response = app.respond(to: request) { _ in throw SecretError() }
+            let response = app.respond(to: request) { _, _ in throw SecretError() }
             #expect(response.status == .internalServerError)
             #expect(response.text.contains("Something went wrong"))
             #expect(!response.text.contains("hunter2"))

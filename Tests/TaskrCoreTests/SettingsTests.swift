@@ -17,6 +17,26 @@ struct SettingsTests {
         let settings = try await load([:])
         #expect(settings.databasePath == "taskr.sqlite3")
         #expect(settings.logLevel == .info)
+        #expect(settings.sessionIdleMinutes == 30)
+        #expect(settings.sessionMaxHours == 12)
+        #expect(settings.sessionPolicy.idleTimeout == 1800)
+        #expect(settings.sessionPolicy.maximumAge == 43_200)
+    }
+
+    @Test func readsSessionLimits() async throws {
+        let settings = try await load(["TASKR_SESSION_IDLE_MINUTES": "45", "TASKR_SESSION_MAX_HOURS": "24"])
+        #expect(settings.sessionPolicy.idleTimeout == 2700)
+        #expect(settings.sessionPolicy.maximumAge == 86_400)
+    }
+
+    @Test(arguments: [("TASKR_SESSION_IDLE_MINUTES", "0"), ("TASKR_SESSION_IDLE_MINUTES", "ten"), ("TASKR_SESSION_MAX_HOURS", "-1"), ("TASKR_SESSION_MAX_HOURS", "1.5")])
+    func malformedSessionLimitStopsStartUpNamingTheVariable(_ variable: String, _ value: String) async throws {
+        do {
+            _ = try await load([variable: value])
+            Issue.record("\(variable)=\(value) was accepted")
+        } catch {
+            #expect(String(describing: error).hasPrefix("\(variable) is invalid: expected a whole number"))
+        }
     }
 
     @Test func readsTheEnvironment() async throws {

@@ -20,7 +20,8 @@ func withApplication<T>(
     try await withTemporaryDirectory { directory in
         let path = directory.appendingPathComponent("taskr.sqlite3").path
         let database = try AppDatabase(path: path, busyTimeout: busyTimeout)
-        let application = Application(database: database, views: try await Views.bundled(), logger: Logger(label: "test"))
+        let application = try Application(
+            database: database, views: try await Views.bundled(), settings: Settings(), logger: Logger(label: "test"))
         return try await body(application, path)
     }
 }

@@ -75,6 +75,9 @@ CONF
     check "nginx refuses bodies over 64 KiB with 413" status_is 413
     check "nginx's 413 page carries HSTS" header_is strict-transport-security "max-age=63072000"
 
+    fetch "$site/signup" $tls
+    check "over HTTPS the session cookie is Secure" header_has set-cookie "taskr_session=.*; Path=/; Secure; HttpOnly; SameSite=Lax"
+
     fetch "$site/static/taskr.css" $tls
     check "static files are cached for a week" header_has cache-control "max-age=604800"
     check "static files carry the security headers" header_is x-content-type-options nosniff

@@ -19,6 +19,8 @@ chmod 755 "$SMOKE_TMP"
 . "$here/lib.sh"
 # shellcheck source=smoke.sh
 . "$here/smoke.sh"
+# shellcheck source=accounts.sh
+. "$here/accounts.sh"
 
 pids=()
 cleanup() {
@@ -73,6 +75,9 @@ wait_for "taskr's socket" 20 taskr_logged "$a" "listening on unix:$a/taskr.sock"
 start_nginx "$a" "$a/taskr.sock"
 
 smoke_checks "http://127.0.0.1:$port"
+account_checks "http://127.0.0.1:$port"
+check "no password, session id or hash in taskr's log" \
+    bash -c "! grep -E 'correct horse|argon2id|taskr_session=' '$a/taskr.log'"
 check "static files never reach taskr" bash -c "! grep -q 'GET /static/' '$a/taskr.log'"
 check "taskr logs one line per request with status and duration" taskr_logged "$a" "GET /no-such-page 404"
 check "the access log leaves out query strings" bash -c "! grep -q 'q=%zz' '$a/taskr.log'"
@@ -96,6 +101,16 @@ check "taskr removes its socket at exit" test ! -e "$a/taskr.sock"
 fetch "http://127.0.0.1:$port/"
 check "with taskr gone nginx answers 502 with Taskr's page" status_is 502
 check "the 502 page says Taskr is unavailable" body_has "Taskr is unavailable"
+
+# Sessions live in SQLite: the user logged in above still is after a restart.
+(cd "$a" && exec "$taskr" serve --socket "$a/taskr.sock" 2>>"$a/taskr.log") &
+taskr_pid=$!
+pids+=("$taskr_pid")
+wait_for "taskr to come back" 20 test -S "$a/taskr.sock"
+fetch "http://127.0.0.1:$port/" -b "$SMOKE_TMP/jar"
+check "a session survives a restart of taskr" body_has "logged in as <strong>"
+kill -TERM "$taskr_pid"
+wait "$taskr_pid"
 stop_nginx
 
 echo "== spawn-fcgi + taskr serve, behind nginx"
@@ -109,6 +124,7 @@ wait_for "taskr under spawn-fcgi" 20 taskr_logged "$b" "listening on inherited s
 start_nginx "$b" "$b/taskr.sock"
 
 smoke_checks "http://127.0.0.1:$port"
+account_checks "http://127.0.0.1:$port"
 
 # A database that stays locked past the busy timeout (5 s): healthz says 503.
 lock_database "$b/taskr.sqlite3" "$b/lock"

@@ -64,6 +64,22 @@ smoke_checks() {
     check "a 70 KB body answers 413" status_is 413
     check "413 is Taskr's page" body_has "larger than 64 KiB"
 
+    fetch "$base/signup"
+    check "sign-up form answers 200" status_is 200
+    check "sign-up form has username, password and _csrf" \
+        bash -c "grep -q 'name=\"username\"' '$BODY' && grep -q 'name=\"password\"' '$BODY' && grep -q 'name=\"_csrf\"' '$BODY'"
+    check "sign-up form's session cookie is HttpOnly and SameSite=Lax" header_has set-cookie "HttpOnly; SameSite=Lax"
+
+    fetch "$base/login"
+    check "log-in form answers 200" status_is 200
+    check "log-in form has a _csrf field" body_has 'name="_csrf"'
+
+    fetch "$base/logout"
+    check "log-out page has a POST button" body_has '<form method="post" action="/logout">'
+
+    fetch "$base/login" -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data 'username=smoke&password=not-a-password'
+    check "a POST without a CSRF token answers 403" status_is 403
+
     fetch "$base/%FF"
     check "invalid UTF-8 in the path answers 400" status_is 400
     check "400 page says why" body_has "not valid UTF-8"

@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import HTTP
+import Sodium
+import Testing
+@testable import TaskrCore
+
+@Suite("Sessions and cookies")
+struct SessionTests {
+    @Test func cookieIsSecureOverTLS() async throws {
+        let test = try await TestApp()
+        var browser = test.browser(secure: true)
+        try browser.get("/signup")
+        let response = try browser.signup("ann", "correct horse")
+        let cookie = try #require(response.headers["Set-Cookie"])
+        #expect(cookie.contains("; Secure"))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
+    }
+
+    @Test func idIsUnguessableAndOnlyItsHashIsStored() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        let token = try #require(browser.sessionCookie)
+        #expect(token.count == 43)  // 256 bits, base64url
+        let stored = try await test.database.pool.read { try Data.fetchAll($0, sql: "SELECT id_hash FROM sessions") }
+        #expect(stored.contains(Data(SHA256.hash(Array(token.utf8)))))
+        #expect(try test.databaseBytes().range(of: Data(token.utf8)) == nil)
+    }
+
+    @Test func idleSessionExpires() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        test.clock.advance(by: 29 * 60)
+        #expect(try browser.get("/").text.contains("Welcome to Taskr!"))
+        test.clock.advance(by: 29 * 60)  // used 29 minutes ago: still fine
+        #expect(try browser.get("/").text.contains("Welcome to Taskr!"))
+        test.clock.advance(by: 30 * 60)
+        let expired = try browser.get("/")
+        #expect(expired.text.contains("You are not logged in"))
+        #expect(expired.headers["Set-Cookie"]?.contains("Max-Age=0") == true, "the dead cookie is dropped")
+    }
+
+    @Test func sessionExpiresAtTheAbsoluteLimitEvenWhenUsed() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        for _ in 0..<(12 * 3) {  // every 20 minutes for 12 hours
+            test.clock.advance(by: 20 * 60)
+            _ = try browser.get("/")
+        }
+        #expect(try browser.get("/").text.contains("You are not logged in"))
+    }
+
+    @Test func limitsComeFromTheSettings() async throws {
+        var settings = Settings()
+        settings.sessionIdleMinutes = 5
+        let test = try await TestApp(settings: settings)
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        test.clock.advance(by: 5 * 60)
+        #expect(try browser.get("/").text.contains("You are not logged in"))
+    }
+
+    @Test func lastSeenIsNotWrittenOnEveryRequest() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        func lastSeen() throws -> Int64? {
+            try test.database.pool.read { try Int64.fetchOne($0, sql: "SELECT last_seen_at FROM sessions") }
+        }
+        let start = try lastSeen()
+        test.clock.advance(by: 30)
+        try browser.get("/")
+        #expect(try lastSeen() == start, "within the touch interval nothing is written")
+        test.clock.advance(by: 31)
+        try browser.get("/")
+        #expect(try lastSeen() == start! + 61)
+    }
+
+    @Test func sessionsSurviveARestart() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        let cookie = browser.sessionCookie
+        try await test.restart()
+        var after = test.browser()
+        after.cookies["taskr_session"] = cookie
+        #expect(try after.get("/").text.contains("logged in as <strong>ann</strong>"))
+    }
+
+    @Test(arguments: ["garbage", "", String(repeating: "A", count: 43), "../../etc/passwd", String(repeating: "é", count: 43)])
+    func unknownOrTamperedCookieIsLoggedOut(_ value: String) async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        browser.cookies["taskr_session"] = value
+        let response = try browser.get("/")
+        #expect(response.status == .ok)
+        #expect(response.text.contains("You are not logged in"))
+    }
+
+    @Test func flippedCharacterInAValidCookieIsLoggedOut() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        var token = Array(try #require(browser.sessionCookie))
+        token[10] = token[10] == "A" ? "B" : "A"
+        browser.cookies["taskr_session"] = String(token)
+        #expect(try browser.get("/").text.contains("You are not logged in"))
+    }
+
+    @Test func housekeepingRemovesExpiredSessionsAndOldFailures() async throws {
+        let test = try await TestApp()
+        var ann = test.browser()
+        try ann.signup("ann", "correct horse")
+        var visitor = test.browser()
+        try visitor.login("nobody", "wrong password")
+        #expect(try test.count("sessions") == 2)
+        #expect(try test.count("login_failures") == 1)
+        test.clock.advance(by: 20 * 60)
+        try test.app.removeExpiredData()
+        #expect(try test.count("sessions") == 2, "live sessions stay")
+        #expect(try test.count("login_failures") == 1, "failures stay while they may still lock")
+        test.clock.advance(by: 11 * 60)
+        try test.app.removeExpiredData()
+        #expect(try test.count("sessions") == 0)
+        #expect(try test.count("login_failures") == 0)
+    }
+}

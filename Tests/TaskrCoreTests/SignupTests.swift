@@ -1,0 +1,120 @@
+import Foundation
+import HTTP
+import Testing
+@testable import TaskrCore
+
+@Suite("Routes: sign-up")
+struct SignupTests {
+    @Test func formHasTheFieldsAndStartsAVisitorSession() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        let response = try browser.get("/signup")
+        #expect(response.status == .ok)
+        for field in [#"name="username""#, #"name="password""#, #"name="_csrf""#, #"action="/signup""#, #"method="post""#] {
+            #expect(response.text.contains(field))
+        }
+        let cookie = try #require(response.headers["Set-Cookie"])
+        #expect(cookie.hasPrefix("taskr_session="))
+        #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"))
+        #expect(!cookie.contains("Secure"))
+        #expect(Browser.csrf(in: response)?.count == 43)
+    }
+
+    @Test func signupCreatesTheUserLogsInAndRedirectsHome() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        let response = try browser.signup("ann", "correct horse")
+        #expect(response.status == .seeOther)
+        #expect(response.headers["Location"] == "/")
+        let home = try browser.get("/")
+        #expect(home.text.contains("Welcome to Taskr!"))
+        #expect(home.text.contains("logged in as <strong>ann</strong>"))
+        #expect(home.text.contains(#"href="/integrations/attio/connect""#))
+        #expect(home.text.contains(#"<form method="post" action="/logout""#))
+        #expect(Browser.csrf(in: home) != nil)
+        #expect(try test.count("users") == 1)
+    }
+
+    @Test func signupGivesANewSessionId() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.get("/signup")
+        let before = try #require(browser.sessionCookie)
+        try browser.signup("ann", "correct horse")
+        #expect(browser.sessionCookie != nil && browser.sessionCookie != before)
+        var stale = test.browser()
+        stale.cookies["taskr_session"] = before
+        #expect(try stale.get("/").text.contains("You are not logged in"))
+    }
+
+    @Test func passwordIsStoredAsArgon2idOnly() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "a very secret passphrase")
+        let hash = try await test.database.pool.read { try String.fetchOne($0, sql: "SELECT password_hash FROM users") }
+        #expect(hash?.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$") == true)
+        #expect(try test.databaseBytes().range(of: Data("a very secret passphrase".utf8)) == nil)
+    }
+
+    @Test(arguments: [
+        ("", "correct horse", "Enter a username."),
+        ("   ", "correct horse", "Enter a username."),
+        (String(repeating: "x", count: 65), "correct horse", "at most 64 characters"),
+        ("bad\u{7}name", "correct horse", "printable characters"),
+        ("right\u{202E}left", "correct horse", "printable characters"),
+        ("zero\u{200B}width", "correct horse", "printable characters"),
+        ("ann", "short12", "at least 8 characters"),
+        ("ann", String(repeating: "p", count: 1025), "at most 1024 characters"),
+    ])
+    func invalidFieldsAre400SayingWhichAndWriteNothing(_ username: String, _ password: String, _ message: String) async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        let response = try browser.signup(username, password)
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains(message))
+        #expect(response.text.contains(#"name="_csrf""#), "the form is shown again")
+        #expect(try test.count("users") == 0)
+    }
+
+    @Test func limitsAreInclusiveAndCountCharacters() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        let emoji = String(repeating: "👩‍💻", count: 64)
+        #expect(try browser.signup("  \(emoji)  ", "12345678").status == .seeOther)
+        #expect(try browser.get("/").text.contains("<strong>\(emoji)</strong>"))
+    }
+
+    @Test func takenUsernameIs409WithALinkAndNoSecondRow() async throws {
+        let test = try await TestApp()
+        var first = test.browser()
+        try first.signup("Ann", "correct horse")
+        var second = test.browser()
+        let response = try second.signup("ann", "another password")
+        #expect(response.status == .conflict)
+        #expect(response.text.contains("Username already taken"))
+        #expect(response.text.contains(#"href="/login""#))
+        #expect(try test.count("users") == 1)
+        #expect(try second.get("/").text.contains("You are not logged in"))
+    }
+
+    @Test func loggedInVisitorIsSentHome() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        let response = try browser.get("/signup")
+        #expect(response.status == .seeOther)
+        #expect(response.headers["Location"] == "/")
+    }
+
+    @Test func hostileUsernameIsShownEscaped() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        let hostile = #"<script>alert("x")</script>&'"#
+        try browser.signup(hostile, "correct horse")
+        let home = try browser.get("/").text
+        #expect(!home.contains("<script>"))
+        #expect(home.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"))
+        let logout = try browser.get("/logout").text
+        #expect(!logout.contains("<script>"))
+    }
+}
