@@ -20,12 +20,7 @@ final class FastCGIClient {
     /// Connects to a unix socket; reads give up after `timeout` seconds.
     init(unixPath: String, timeout: Int = 20) throws {
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(unixPath.utf8)) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        let result = withUnixAddress(unixPath) { connect(fd, $0, $1) }
         try configure(connected: result, timeout: timeout)
     }
 
@@ -157,4 +152,24 @@ extension Array {
     func chunks(of size: Int) -> [ArraySlice<Element>] {
         stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
+}
+
+/// Calls `body` with a `sockaddr_un` for `path` and its length.
+func withUnixAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+}
+
+/// A unix socket bound at `path`, not yet listening.
+func boundUnixSocket(at path: String) throws -> Int32 {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard withUnixAddress(path, { bind(fd, $0, $1) }) == 0 else {
+        close(fd)
+        throw FastCGIClient.ProtocolError(description: "bind \(path): \(String(cString: strerror(errno)))")
+    }
+    return fd
 }

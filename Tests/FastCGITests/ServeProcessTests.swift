@@ -119,14 +119,8 @@ struct ServeProcessTests {
 
 /// A listening unix socket, as spawn-fcgi prepares before it execs the child.
 func listeningUnixSocket(at path: String) throws -> Int32 {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    guard bound == 0, listen(fd, 16) == 0 else { throw FastCGIClient.ProtocolError(description: "listen failed") }
+    let fd = try boundUnixSocket(at: path)
+    guard listen(fd, 16) == 0 else { throw FastCGIClient.ProtocolError(description: "listen failed") }
     return fd
 }
 

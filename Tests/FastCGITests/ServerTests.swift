@@ -203,13 +203,5 @@ struct ListeningSocketTests {
 
 /// Leaves a socket file behind with nobody listening, as a crash would.
 func makeStaleSocket(at path: String) throws {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    close(fd)
-    guard bound == 0 else { throw FastCGIClient.ProtocolError(description: "bind failed") }
+    close(try boundUnixSocket(at: path))
 }
