@@ -33,6 +33,7 @@ struct SignupTests {
         #expect(home.text.contains(#"<form method="post" action="/logout""#))
         #expect(Browser.csrf(in: home) != nil)
         #expect(try test.count("users") == 1)
+        #expect(home.headers["Cache-Control"] == "no-store", "pages with user data and tokens are never cached")
     }
 
     @Test func signupGivesANewSessionId() async throws {

@@ -122,6 +122,10 @@ public struct Application: Sendable {
             logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
             response = page(for: HTTPError(.internalServerError, "Something went wrong on our side. Please try again."))
         }
+        // Pages carry CSRF tokens and user data: no cache may keep them.
+        if response.headers["Cache-Control"] == nil {
+            response.headers["Cache-Control"] = "no-store"
+        }
         // A cookie that names no live session is dropped, unless the response sets a new one.
         if context.session == nil, request.cookies[SessionManager.cookieName] != nil, response.headers["Set-Cookie"] == nil {
             response.setCookie(.expiring(SessionManager.cookieName, secure: context.secure))

@@ -7,14 +7,9 @@ extension SessionManager {
     ///
     /// - Parameter render: the page's HTML, given the CSRF token.
     func formPage(_ context: RequestContext, status: Status = .ok, render: (_ csrf: String) -> String) throws -> Response {
-        var cookie: SetCookie?
-        var session = context.session
-        if session == nil {
-            let started = try start(userID: nil, replacing: nil, secure: context.secure)
-            session = started.0
-            cookie = started.1
-        }
-        var response = Response.html(render(session!.csrfToken), status: status)
+        let (session, cookie): (Session, SetCookie?) =
+            try context.session.map { ($0, nil) } ?? start(userID: nil, replacing: nil, secure: context.secure)
+        var response = Response.html(render(session.csrfToken), status: status)
         if let cookie { response.setCookie(cookie) }
         return response
     }
