@@ -53,7 +53,8 @@ holds_write_lock() { ! sqlite3 -cmd '.timeout 0' "$1" 'BEGIN IMMEDIATE; ROLLBACK
 # lock_database DB FIFO: holds the write lock until a line arrives on FIFO.
 lock_database() {
     mkfifo "$2"
-    { echo 'BEGIN IMMEDIATE;'; read -r _ < "$2"; echo 'ROLLBACK;'; } | sqlite3 "$1" &
+    # .timeout: wait out a write taskr may have in progress at this instant.
+    { echo 'BEGIN IMMEDIATE;'; read -r _ < "$2"; echo 'ROLLBACK;'; } | sqlite3 -cmd '.timeout 5000' "$1" &
     locker_pid=$!
     pids+=("$locker_pid")
     wait_for "the database lock" 10 holds_write_lock "$1"
