@@ -56,3 +56,39 @@ struct PrimitivesTests {
         #expect(ConstantTime.equals("", ""))
     }
 }
+
+@Suite("Sealing with XChaCha20-Poly1305")
+struct SecretKeyTests {
+    @Test func sealedDataOpensWithTheSameKeyAndAssociatedData() throws {
+        let key = SecretKey.generate()
+        let sealed = key.seal(Array("token-123".utf8), associatedData: Array("user:1".utf8))
+        #expect(sealed.count == 24 + 9 + 16)
+        #expect(try key.open(sealed, associatedData: Array("user:1".utf8)) == Array("token-123".utf8))
+        #expect(sealed.firstRange(of: Array("token-123".utf8)) == nil)
+    }
+
+    @Test func eachSealUsesAFreshNonce() {
+        let key = SecretKey.generate()
+        #expect(key.seal([1, 2, 3], associatedData: []) != key.seal([1, 2, 3], associatedData: []))
+    }
+
+    @Test func wrongKeyAssociatedDataOrTamperingFail() throws {
+        let key = SecretKey.generate()
+        var sealed = key.seal(Array("token".utf8), associatedData: Array("user:1".utf8))
+        #expect(throws: SodiumError.self) { try SecretKey.generate().open(sealed, associatedData: Array("user:1".utf8)) }
+        #expect(throws: SodiumError.self) { try key.open(sealed, associatedData: Array("user:2".utf8)) }
+        sealed[30] ^= 1
+        #expect(throws: SodiumError.self) { try key.open(sealed, associatedData: Array("user:1".utf8)) }
+        #expect(throws: SodiumError.self) { try key.open([1, 2, 3], associatedData: []) }
+    }
+
+    @Test func keyIdIsStableAndTheDescriptionHidesTheKey() throws {
+        let bytes = [UInt8](repeating: 7, count: 32)
+        let key = try SecretKey(bytes: bytes)
+        #expect(key.id == (try SecretKey(bytes: bytes)).id)
+        #expect(key.id.count == 16)
+        #expect(key.id != SecretKey.generate().id)
+        #expect(!String(describing: key).contains(key.base64URL))
+        #expect(throws: SodiumError.self) { try SecretKey(bytes: [1, 2, 3]) }
+    }
+}
