@@ -3,6 +3,7 @@ import FastCGI
 import Foundation
 import HTTP
 import Logging
+import Sodium
 import TaskrCore
 
 /// `taskr serve`: the FastCGI responder.
@@ -77,15 +78,28 @@ struct Serve: AsyncParsableCommand {
             logger.critical("cannot open the database at \(settings.databasePath): \(error)")
             throw ExitCode.failure
         }
+        let secretKey: SecretKey
+        do {
+            secretKey = try settings.secretKey
+                ?? SecretKeyFile.loadOrCreate(at: SecretKeyFile.path(forDatabase: settings.databasePath), logger: logger)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode.failure
+        }
+        let workerCount = workers ?? Server.defaultWorkerCount
         let application = try Application(
-            database: database, views: try await Views.bundled(), settings: settings, logger: logger)
+            database: database, views: try await Views.bundled(), settings: settings,
+            secretKey: secretKey, http: URLSessionHTTPClient(),
+            // Half the workers at most may wait on Attio: the rest keep answering.
+            concurrentAttioCalls: max(1, workerCount / 2),
+            logger: logger)
         startHousekeeping(application, every: .seconds(600), logger: logger)
         let listener = try ListeningSocket.open(target)
         // Explicitly, not at deinit: the signal thread keeps the server alive.
         defer { listener.close() }
         let server = try Server(
             socket: listener,
-            workers: workers ?? Server.defaultWorkerCount,
+            workers: workerCount,
             responder: application,
             logger: logger
         )

@@ -49,15 +49,27 @@ final class TestApp {
     let databasePath: String
     let clock = ManualClock()
     let logs = LogCapture()
-    let settings: Settings
+    let attio: FakeAttio
+    /// What the next ``restart(passwordHasher:)`` uses.
+    var settings: Settings
+    var secretKey = SecretKey.generate()
     private(set) var app: Application!
     private(set) var database: AppDatabase!
 
-    init(settings: Settings = Settings(), passwordHasher: PasswordHasher = .owasp) async throws {
+    /// Settings with an Attio client configured, so the connect flow runs.
+    static var configured: Settings {
+        var settings = Settings()
+        settings.attio.clientID = "test-client"
+        settings.attio.clientSecret = "test-client-secret"
+        return settings
+    }
+
+    init(settings: Settings = TestApp.configured, passwordHasher: PasswordHasher = .owasp) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("taskr-app-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         databasePath = directory.appendingPathComponent("taskr.sqlite3").path
         self.settings = settings
+        self.attio = FakeAttio(clock: clock)
         try await restart(passwordHasher: passwordHasher)
     }
 
@@ -66,8 +78,9 @@ final class TestApp {
     func restart(passwordHasher: PasswordHasher = .owasp) async throws {
         database = try AppDatabase(path: databasePath)
         app = try Application(
-            database: database, views: try await Views.bundled(), settings: settings, clock: clock,
-            passwordHasher: passwordHasher, logger: logs.logger)
+            database: database, views: try await Views.bundled(), settings: settings,
+            secretKey: secretKey, http: attio, clock: clock,
+            passwordHasher: passwordHasher, concurrentAttioCalls: 2, logger: logs.logger)
     }
 
     func browser(secure: Bool = false) -> Browser { Browser(app: app, secure: secure) }

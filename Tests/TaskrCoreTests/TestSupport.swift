@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HTTP
 import Logging
+import Sodium
 @testable import TaskrCore
 
 /// Runs `body` with a fresh temporary directory, removed afterwards whatever happens.
@@ -21,7 +22,8 @@ func withApplication<T>(
         let path = directory.appendingPathComponent("taskr.sqlite3").path
         let database = try AppDatabase(path: path, busyTimeout: busyTimeout)
         let application = try Application(
-            database: database, views: try await Views.bundled(), settings: Settings(), logger: Logger(label: "test"))
+            database: database, views: try await Views.bundled(), settings: Settings(),
+            secretKey: SecretKey.generate(), http: FakeAttio(clock: ManualClock()), logger: Logger(label: "test"))
         return try await body(application, path)
     }
 }

@@ -20,20 +20,28 @@ public struct Application: Sendable {
     private let users: any UserStore
     private let sessions: SessionManager
     private let throttle: LoginThrottle
+    private let attio: AttioService
     private let logger: Logger
 
     /// - Parameters:
+    ///   - secretKey: seals Attio tokens (``Settings/secretKey``, or the key file's).
+    ///   - http: how Attio is reached.
     ///   - passwordHasher: Argon2id parameters for new hashes (tests pass
     ///     weaker ones to check rehashing).
     ///   - concurrentHashes: how many password hashes may run at once.
+    ///   - concurrentAttioCalls: how many requests may wait on Attio at once;
+    ///     keep it below the worker count so a slow Attio leaves workers free.
     public init(
         database: AppDatabase,
         views: Views,
         settings: Settings,
+        secretKey: SecretKey,
+        http: any HTTPClient,
         clock: any WallClock = SystemClock(),
         random: any RandomSource = SystemRandom(),
         passwordHasher: PasswordHasher = .owasp,
         concurrentHashes: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
+        concurrentAttioCalls: Int = 4,
         logger: Logger
     ) throws {
         let users = SQLiteUserStore(database: database)
@@ -45,14 +53,21 @@ public struct Application: Sendable {
             logger: logger)
         let throttle = LoginThrottle(store: SQLiteLoginFailureStore(database: database))
         let passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
+        let attio = AttioService(
+            settings: settings.attio, http: http,
+            sealer: TokenSealer(current: secretKey, previous: settings.previousSecretKeys),
+            connections: SQLiteAttioConnectionStore(database: database),
+            states: SQLiteOAuthStateStore(database: database),
+            clock: clock, random: random, maxConcurrentCalls: concurrentAttioCalls, logger: logger)
         self.views = views
+        self.attio = attio
         self.users = users
         self.sessions = sessions
         self.throttle = throttle
         self.logger = logger
 
         var router = Router<Handler>()
-        let home = HomeController(views: views)
+        let home = HomeController(views: views, attio: attio)
         router.add(.get, "/", home.show)
         let health = HealthController(database: database)
         router.add(.get, "/healthz", health.check)
@@ -68,6 +83,10 @@ public struct Application: Sendable {
         let logout = LogoutController(views: views, sessions: sessions, logger: logger)
         router.add(.get, "/logout", logout.page)
         router.add(.post, "/logout", logout.submit)
+        let integration = AttioController(views: views, attio: attio, logger: logger)
+        router.add(.get, "/integrations/attio/connect", integration.connect)
+        router.add(.get, "/integrations/attio/callback", integration.callback)
+        router.add(.post, "/integrations/attio/disconnect", integration.disconnect)
         self.router = router
     }
 
@@ -91,11 +110,12 @@ public struct Application: Sendable {
         return respond(to: request, with: handler)
     }
 
-    /// Deletes expired sessions and stale login failures. Run from a timer,
-    /// not on the request path.
+    /// Deletes expired sessions, OAuth states and stale login failures. Run
+    /// from a timer, not on the request path.
     public func removeExpiredData() throws {
         let sessionsRemoved = try sessions.removeExpired()
         try throttle.removeStale(now: sessions.clock.now())
+        try attio.removeExpiredStates()
         logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
     }
 

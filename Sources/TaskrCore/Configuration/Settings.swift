@@ -1,4 +1,5 @@
 public import Logging
+public import Sodium
 import Configuration
 import Foundation
 
@@ -16,6 +17,15 @@ public struct Settings: Sendable, Equatable {
     public var sessionIdleMinutes = 30
     /// `TASKR_SESSION_MAX_HOURS`: a session older than this expires, used or not.
     public var sessionMaxHours = 12
+
+    /// The `ATTIO_*` variables.
+    public var attio = AttioSettings()
+    /// `TASKR_SECRET_KEY`: seals Attio tokens at rest. Nil: the key file
+    /// beside the database is used (and created on first run).
+    public var secretKey: SecretKey?
+    /// `TASKR_PREVIOUS_SECRET_KEYS`: older keys that still open tokens (which
+    /// are then re-sealed under the current key).
+    public var previousSecretKeys: [SecretKey] = []
 
     /// The session expiry these settings describe.
     public var sessionPolicy: SessionPolicy {
@@ -60,6 +70,42 @@ public struct Settings: Sendable, Equatable {
         }
         sessionIdleMinutes = try Self.integer(reader, "TASKR_SESSION_IDLE_MINUTES", in: 1...10_080) ?? sessionIdleMinutes
         sessionMaxHours = try Self.integer(reader, "TASKR_SESSION_MAX_HOURS", in: 1...8_760) ?? sessionMaxHours
+
+        attio.clientID = Self.nonEmpty(reader.string(forKey: "ATTIO_CLIENT_ID"))
+        attio.clientSecret = Self.nonEmpty(reader.string(forKey: "ATTIO_CLIENT_SECRET", isSecret: true))
+        attio.redirectURI = try Self.url(reader, "ATTIO_REDIRECT_URI") ?? attio.redirectURI
+        attio.authorizeURL = try Self.url(reader, "ATTIO_AUTHORIZE_URL") ?? attio.authorizeURL
+        attio.tokenURL = try Self.url(reader, "ATTIO_TOKEN_URL") ?? attio.tokenURL
+        attio.revokeURL = try Self.url(reader, "ATTIO_REVOKE_URL") ?? attio.revokeURL
+        attio.apiURL = try Self.url(reader, "ATTIO_API_URL") ?? attio.apiURL
+
+        let keyFormat = "32 bytes as base64 or 64 hex digits"
+        if let text = Self.nonEmpty(reader.string(forKey: "TASKR_SECRET_KEY", isSecret: true)) {
+            guard let key = SecretKey.parsing(text) else { throw .invalidValue("TASKR_SECRET_KEY", expected: keyFormat) }
+            secretKey = key
+        }
+        if let list = Self.nonEmpty(reader.string(forKey: "TASKR_PREVIOUS_SECRET_KEYS", isSecret: true)) {
+            previousSecretKeys = try list.split(separator: ",").map { text throws(ConfigError) in
+                guard let key = SecretKey.parsing(String(text)) else {
+                    throw .invalidValue("TASKR_PREVIOUS_SECRET_KEYS", expected: "comma-separated keys, each \(keyFormat)")
+                }
+                return key
+            }
+        }
+    }
+
+    /// An absolute http(s) URL, or nil when the variable is not set.
+    private static func url(_ reader: ConfigReader, _ variable: String) throws(ConfigError) -> URL? {
+        guard let text = nonEmpty(reader.string(forKey: ConfigKey(variable))) else { return nil }
+        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+            url.host?.isEmpty == false
+        else { throw .invalidValue(variable, expected: "an absolute http or https URL") }
+        return url
+    }
+
+    private static func nonEmpty(_ text: String?) -> String? {
+        guard let text = text?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+        return text
     }
 
     /// A whole number within `range`, or nil when the variable is not set.

@@ -36,6 +36,26 @@ extension AppDatabase {
             }
         }
 
+        migrator.registerMigration("v2-attio") { db in
+            try db.create(table: "attio_connections") { table in
+                table.primaryKey("user_id", .integer).references("users", onDelete: .cascade)
+                // Which secret key sealed the token (TASKR_SECRET_KEY rotation).
+                table.column("key_id", .text).notNull()
+                // nonce ‖ XChaCha20-Poly1305 ciphertext ‖ tag; never the plaintext token.
+                table.column("sealed_token", .blob).notNull()
+                table.column("workspace_id", .text)
+                table.column("workspace_name", .text)
+                table.column("connected_at", .integer).notNull()
+            }
+            try db.create(table: "oauth_states") { table in
+                // SHA-256 of the state sent to Attio; single use, 10 minutes.
+                table.primaryKey("state_hash", .blob)
+                table.column("session_hash", .blob).notNull().indexed()
+                    .references("sessions", column: "id_hash", onDelete: .cascade)
+                table.column("created_at", .integer).notNull()
+            }
+        }
+
         return migrator
     }()
 }

@@ -1,11 +1,32 @@
 import HTTP
 
 extension Views {
-    /// `GET /`: logged out, or logged in as `user` with the logout form's token.
-    func home(user: User?, csrf: String?) -> String {
-        struct LoggedIn { let username: String; let csrf: String }
+    /// `GET /`: logged out, or logged in as `user` (with the forms' token)
+    /// and what there is to show of Attio.
+    func home(user: User?, csrf: String?, attio: Dashboard = .notConnected) -> String {
+        struct Task { let text: String; let deadline: String?; let isCompleted: Bool; let assignees: String? }
+        struct Attio { let isConnected: Bool; let workspaceName: String?; let hasTasks: Bool; let tasks: [Task]; let notice: String?; let csrf: String }
+        struct LoggedIn { let username: String; let csrf: String; let attio: Attio }
         struct Page { let user: LoggedIn? }
-        return render("home", Page(user: user.map { LoggedIn(username: $0.username, csrf: csrf ?? "") }))
+        let token = csrf ?? ""
+        return render("home", Page(user: user.map { user in
+            LoggedIn(username: user.username, csrf: token, attio: Attio(
+                isConnected: attio.isConnected, workspaceName: attio.workspaceName, hasTasks: !attio.tasks.isEmpty,
+                tasks: attio.tasks.map { Task(text: $0.text, deadline: $0.deadline, isCompleted: $0.isCompleted, assignees: $0.assignees) },
+                notice: attio.notice, csrf: token))
+        }))
+    }
+
+    /// `GET /integrations/attio/connect` without client credentials.
+    func attioNotConfigured(missing: [String]) -> String {
+        struct Page { let missing: [String] }
+        return render("attio-not-configured", Page(missing: missing))
+    }
+
+    /// Attio sent the user back with `error=…` (e.g. `access_denied`).
+    func attioCancelled(reason: String) -> String {
+        struct Page { let reason: String }
+        return render("attio-cancelled", Page(reason: reason))
     }
 
     /// The sign-up form, with the username typed so far and what was wrong.

@@ -1,0 +1,148 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Attio's OAuth endpoints and the few REST calls Taskr makes, over an
+/// ``HTTPClient``. Every method is one bounded request; none retries.
+struct AttioClient: Sendable {
+    let settings: AttioSettings
+    let http: any HTTPClient
+    let clock: any WallClock
+
+    /// The authorize URL to send the browser to: `response_type=code`,
+    /// `client_id`, `redirect_uri`, `state`. No PKCE and no scopes: Attio
+    /// documents neither (scopes are set in the app's settings).
+    func authorizeURL(state: String) -> URL {
+        var components = URLComponents(url: settings.authorizeURL, resolvingAgainstBaseURL: false)!
+        components.percentEncodedQueryItems = (components.percentEncodedQueryItems ?? []) + [
+            URLQueryItem(name: "response_type", value: "code"),
+            URLQueryItem(name: "client_id", value: Self.formEncode(settings.clientID ?? "")),
+            URLQueryItem(name: "redirect_uri", value: Self.formEncode(settings.redirectURI.absoluteString)),
+            URLQueryItem(name: "state", value: Self.formEncode(state)),
+        ]
+        return components.url!
+    }
+
+    /// Redeems an authorization code for an access token, server to server.
+    func exchange(code: String) throws(AttioFailure) -> String {
+        let response = try send(form(settings.tokenURL, [
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": settings.redirectURI.absoluteString,
+            "client_id": settings.clientID ?? "",
+            "client_secret": settings.clientSecret ?? "",
+        ], timeout: 10))
+        let token = try decode(AttioModels.TokenResponse.self, from: response).accessToken
+        guard !token.isEmpty else { throw .unavailable(reason: "empty access_token") }
+        return token
+    }
+
+    /// Revokes `token` at Attio. Best effort: failures are returned, not thrown.
+    func revoke(token: String) -> AttioFailure? {
+        do {
+            _ = try send(form(settings.revokeURL, [
+                "token": token,
+                "client_id": settings.clientID ?? "",
+                "client_secret": settings.clientSecret ?? "",
+            ], timeout: 3))
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// `GET /v2/tasks?limit=10`.
+    func tasks(token: String, timeout: TimeInterval) throws(AttioFailure) -> [AttioModels.Task] {
+        try decode(AttioModels.TaskList.self, from: get("v2/tasks?limit=10", token: token, timeout: timeout)).data
+    }
+
+    /// `GET /v2/self`: the workspace the token belongs to.
+    func identity(token: String, timeout: TimeInterval) throws(AttioFailure) -> AttioModels.Identity {
+        try decode(AttioModels.Identity.self, from: get("v2/self", token: token, timeout: timeout))
+    }
+
+    /// `GET /v2/workspace_members`.
+    func members(token: String, timeout: TimeInterval) throws(AttioFailure) -> [AttioModels.Member] {
+        try decode(AttioModels.MemberList.self, from: get("v2/workspace_members", token: token, timeout: timeout)).data
+    }
+
+    // MARK: - Requests
+
+    private func get(_ path: String, token: String, timeout: TimeInterval) throws(AttioFailure) -> OutboundResponse {
+        let base = settings.apiURL.absoluteString.hasSuffix("/") ? settings.apiURL.absoluteString : settings.apiURL.absoluteString + "/"
+        guard let url = URL(string: base + path) else { throw .unavailable(reason: "bad API URL") }
+        return try send(OutboundRequest(
+            url: url, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"], timeout: timeout))
+    }
+
+    private func form(_ url: URL, _ fields: KeyValuePairs<String, String>, timeout: TimeInterval) -> OutboundRequest {
+        let body = fields.map { "\($0.key)=\(Self.formEncode($0.value))" }.joined(separator: "&")
+        return OutboundRequest(
+            method: "POST", url: url,
+            headers: ["Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"],
+            body: Data(body.utf8), timeout: timeout)
+    }
+
+    /// Sends, and sorts the answer: 2xx passes; 401, 429 and the rest
+    /// become their ``AttioFailure``.
+    private func send(_ request: OutboundRequest) throws(AttioFailure) -> OutboundResponse {
+        let response: OutboundResponse
+        do {
+            response = try http.send(request)
+        } catch let error as URLError where error.code == .timedOut {
+            throw .unavailable(reason: "timed out")
+        } catch {
+            throw .unavailable(reason: "no answer (\(type(of: error)))")
+        }
+        switch response.status {
+        case 200..<300: return response
+        case 401: throw .unauthorized
+        case 429: throw .rateLimited(until: Self.retryAfter(response.headers["retry-after"], now: clock.now()))
+        default: throw .unavailable(reason: "HTTP \(response.status)")
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, from response: OutboundResponse) throws(AttioFailure) -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(type, from: response.body)
+        } catch {
+            throw .unavailable(reason: "malformed JSON")
+        }
+    }
+
+    /// `Retry-After` as Attio sends it (an HTTP date) or as seconds; a
+    /// minute when absent or unreadable, at most an hour.
+    static func retryAfter(_ value: String?, now: Date) -> Date {
+        let fallback = now.addingTimeInterval(60)
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return fallback }
+        let until: Date
+        if let seconds = TimeInterval(value) {
+            until = now.addingTimeInterval(seconds)
+        } else if let date = httpDate.date(from: value) {
+            until = date
+        } else {
+            return fallback
+        }
+        return min(max(until, now), now.addingTimeInterval(3600))
+    }
+
+    /// Thread-safe for parsing once configured.
+    private static let httpDate: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        return formatter
+    }()
+
+    /// `application/x-www-form-urlencoded` value encoding: everything but
+    /// unreserved characters is percent-encoded.
+    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    static func formEncode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+}

@@ -1,0 +1,200 @@
+import Dispatch
+import Foundation
+import Logging
+import Sodium
+import Synchronization
+
+/// The Attio integration: starting and finishing the OAuth connection, the
+/// dashboard of tasks, and disconnecting.
+///
+/// A slow Attio must not hold every FastCGI worker: at most
+/// `maxConcurrentCalls` requests talk to Attio at once; others show a notice
+/// at once instead of queueing. After a 429 the user's calls pause until
+/// Attio's `Retry-After`. Workspace members change rarely and are cached
+/// for ``membersLifetime`` per user.
+final class AttioService: Sendable {
+    static let stateLifetime: TimeInterval = 10 * 60
+    static let membersLifetime: TimeInterval = 10 * 60
+    /// The dashboard's calls all fit well inside SPEC's 15 s.
+    static let tasksTimeout: TimeInterval = 8
+    static let membersTimeout: TimeInterval = 4
+
+    let settings: AttioSettings
+    private let client: AttioClient
+    private let sealer: TokenSealer
+    private let connections: any AttioConnectionStore
+    private let states: any OAuthStateStore
+    private let clock: any WallClock
+    private let random: any RandomSource
+    private let logger: Logger
+    private let gate: DispatchSemaphore
+    private let pausedUntil = Mutex<[Int64: Date]>([:])
+    private let memberNames = Mutex<[Int64: (names: [String: String], fetchedAt: Date)]>([:])
+
+    init(
+        settings: AttioSettings, http: any HTTPClient, sealer: TokenSealer,
+        connections: any AttioConnectionStore, states: any OAuthStateStore,
+        clock: any WallClock, random: any RandomSource, maxConcurrentCalls: Int, logger: Logger
+    ) {
+        self.settings = settings
+        self.client = AttioClient(settings: settings, http: http, clock: clock)
+        self.sealer = sealer
+        self.connections = connections
+        self.states = states
+        self.clock = clock
+        self.random = random
+        self.gate = DispatchSemaphore(value: max(1, maxConcurrentCalls))
+        self.logger = logger
+    }
+
+    // MARK: - Connecting
+
+    /// A fresh 256-bit `state` bound to `session`, and the authorize URL that carries it.
+    func startConnecting(session: Session) throws -> URL {
+        let state = random.token()
+        try states.insert(stateHash: SHA256.hash(Array(state.utf8)), sessionHash: session.idHash, at: clock.now())
+        return client.authorizeURL(state: state)
+    }
+
+    /// Uses up `state`: true only if it was issued to `session` less than
+    /// 10 minutes ago and not used before. Called before the code is redeemed.
+    func consumeState(_ state: String, session: Session) throws -> Bool {
+        guard let issued = try states.consume(stateHash: SHA256.hash(Array(state.utf8))) else { return false }
+        return ConstantTime.equals(issued.sessionHash, session.idHash)
+            && clock.now().timeIntervalSince(issued.createdAt) < Self.stateLifetime
+    }
+
+    /// Redeems `code`, learns the workspace, and stores the sealed token.
+    /// - Throws: ``AttioFailure`` when the token endpoint gives no token; nothing is stored then.
+    func finishConnecting(user: User, code: String) throws -> Void {
+        let token = try client.exchange(code: code)
+        // The workspace name is shown on every page: learn it once, now. Not
+        // fatal: the tasks still show without it.
+        var identity: AttioModels.Identity?
+        do {
+            identity = try client.identity(token: token, timeout: 5)
+        } catch {
+            logger.warning("connected user \(user.id) to Attio, but /v2/self failed: \(Self.describe(error))")
+        }
+        try connections.save(AttioConnection(
+            userID: user.id, sealedToken: sealer.seal(token, userID: user.id),
+            workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now()))
+        logger.info("connected user \(user.id) to Attio")
+    }
+
+    /// Revokes the token at Attio (best effort, 3 s at most) and forgets it.
+    func disconnect(user: User) throws {
+        if let connection = try connections.connection(userID: user.id), let (token, _) = sealer.open(connection.sealedToken, userID: user.id) {
+            if let failure = client.revoke(token: token) {
+                logger.warning("revoking the Attio token of user \(user.id) failed (\(Self.describe(failure))); forgetting it anyway")
+            }
+        }
+        try connections.delete(userID: user.id)
+        forgetCaches(userID: user.id)
+        logger.info("disconnected user \(user.id) from Attio")
+    }
+
+    // MARK: - Dashboard
+
+    /// The user's Attio state for the home page. Never throws for Attio's
+    /// failures: they become a notice, and only a 401 drops the token.
+    func dashboard(for user: User) throws -> Dashboard {
+        guard let connection = try connections.connection(userID: user.id) else { return .notConnected }
+        var dashboard = Dashboard(isConnected: true, workspaceName: connection.workspaceName)
+        guard let (token, needsReseal) = sealer.open(connection.sealedToken, userID: user.id) else {
+            logger.warning("the stored Attio token of user \(user.id) opens with none of the configured keys; dropping it")
+            try connections.delete(userID: user.id)
+            return Dashboard(isConnected: false, notice: "Your Attio connection can no longer be read. Please connect Attio again.")
+        }
+        if needsReseal {
+            try connections.updateSealedToken(userID: user.id, to: sealer.seal(token, userID: user.id))
+            logger.info("re-sealed the Attio token of user \(user.id) under the current key")
+        }
+        if let until = pausedUntil.withLock({ $0[user.id] }), until > clock.now() {
+            dashboard.notice = Self.rateLimitNotice(until: until, now: clock.now())
+            return dashboard
+        }
+        guard gate.wait(timeout: .now() + 1) == .success else {
+            dashboard.notice = "Attio is slow to answer right now. Your tasks will be back shortly."
+            return dashboard
+        }
+        defer { gate.signal() }
+        do {
+            let tasks = try client.tasks(token: token, timeout: Self.tasksTimeout)
+            let names = tasks.contains { !$0.assignees.isEmpty } ? memberNames(userID: user.id, token: token) : [:]
+            dashboard.tasks = tasks.map { task in
+                let assignees = task.assignees.compactMap(\.referencedActorId).map { names[$0] ?? "Unknown member" }
+                return Dashboard.Task(
+                    text: task.contentPlaintext,
+                    deadline: task.deadlineAt.map(Self.formatDeadline),
+                    isCompleted: task.isCompleted,
+                    assignees: assignees.isEmpty ? nil : assignees.joined(separator: ", "))
+            }
+            if tasks.isEmpty { dashboard.notice = "No tasks in this workspace yet." }
+        } catch .unauthorized {
+            logger.info("Attio refused the token of user \(user.id) (401); dropping it")
+            try connections.delete(userID: user.id)
+            forgetCaches(userID: user.id)
+            return Dashboard(isConnected: false, notice: "Attio no longer accepts this connection (it was revoked or expired). Please connect Attio again.")
+        } catch .rateLimited(let until) {
+            pausedUntil.withLock { $0[user.id] = until }
+            logger.warning("Attio rate-limited user \(user.id) until \(until)")
+            dashboard.notice = Self.rateLimitNotice(until: until, now: clock.now())
+        } catch .unavailable(let reason) {
+            logger.warning("Attio tasks for user \(user.id) failed: \(reason)")
+            dashboard.notice = "Attio is not answering properly right now, so your tasks cannot be shown. Please try again in a moment."
+        }
+        return dashboard
+    }
+
+    /// Deletes OAuth states older than their lifetime (housekeeping).
+    func removeExpiredStates() throws {
+        try states.deleteOlder(than: clock.now().addingTimeInterval(-Self.stateLifetime))
+    }
+
+    // MARK: - Helpers
+
+    /// Member id → display name, from the cache or one bounded call. A
+    /// failure leaves names unknown rather than failing the page.
+    private func memberNames(userID: Int64, token: String) -> [String: String] {
+        let now = clock.now()
+        if let cached = memberNames.withLock({ $0[userID] }), now.timeIntervalSince(cached.fetchedAt) < Self.membersLifetime {
+            return cached.names
+        }
+        do {
+            let members = try client.members(token: token, timeout: Self.membersTimeout)
+            let names = Dictionary(members.map { ($0.id.workspaceMemberId, $0.displayName) }) { first, _ in first }
+            memberNames.withLock { $0[userID] = (names, now) }
+            return names
+        } catch {
+            logger.warning("Attio workspace members for user \(userID) failed: \(Self.describe(error))")
+            return [:]
+        }
+    }
+
+    private func forgetCaches(userID: Int64) {
+        memberNames.withLock { $0[userID] = nil }
+        pausedUntil.withLock { $0[userID] = nil }
+    }
+
+    private static func rateLimitNotice(until: Date, now: Date) -> String {
+        let seconds = max(1, Int(until.timeIntervalSince(now).rounded(.up)))
+        return "Attio asked Taskr to slow down. Your tasks will be back in about \(seconds) seconds."
+    }
+
+    /// `2023-01-01T15:00:00.000000000Z` → `2023-01-01 15:00 UTC`; a bare
+    /// date stays as it is; anything else is shown as sent (escaped).
+    static func formatDeadline(_ value: String) -> String {
+        let parts = value.split(separator: "T", maxSplits: 1)
+        guard parts.count == 2, parts[0].count == 10, parts[1].count >= 5, value.hasSuffix("Z") else { return value }
+        return "\(parts[0]) \(parts[1].prefix(5)) UTC"
+    }
+
+    private static func describe(_ failure: AttioFailure) -> String {
+        switch failure {
+        case .unauthorized: "401"
+        case .rateLimited: "429"
+        case let .unavailable(reason): reason
+        }
+    }
+}

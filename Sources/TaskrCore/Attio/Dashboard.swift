@@ -1,0 +1,19 @@
+/// What the logged-in home page shows of Attio.
+struct Dashboard: Sendable, Equatable {
+    /// One task, ready to show (every field is escaped by the template).
+    struct Task: Sendable, Equatable {
+        let text: String
+        let deadline: String?
+        let isCompleted: Bool
+        let assignees: String?
+    }
+
+    /// Whether the user has a stored token (else: "Connect Attio").
+    var isConnected: Bool
+    var workspaceName: String?
+    var tasks: [Task] = []
+    /// Why there are no tasks to show, in words for the user.
+    var notice: String?
+
+    static let notConnected = Dashboard(isConnected: false)
+}

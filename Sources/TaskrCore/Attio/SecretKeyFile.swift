@@ -1,0 +1,47 @@
+import Foundation
+public import Logging
+public import Sodium
+
+/// The key file used when `TASKR_SECRET_KEY` is not set: created once,
+/// `0600`, beside the database, and read on every later start.
+public enum SecretKeyFile {
+    /// `taskr.sqlite3` → `taskr.sqlite3.key`, in the same folder.
+    public static func path(forDatabase databasePath: String) -> String {
+        databasePath + ".key"
+    }
+
+    /// Reads the key at `path`, or creates it (with a warning) when there is none.
+    ///
+    /// - Throws: when the file cannot be created, or holds no valid key
+    ///   (a corrupt key file must not be silently replaced: the tokens
+    ///   sealed under it would be lost).
+    public static func loadOrCreate(at path: String, logger: Logger) throws -> SecretKey {
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+            guard let key = SecretKey.parsing(text) else { throw KeyFileError(path: path, reason: "it does not hold a 32-byte key") }
+            return key
+        }
+        let key = SecretKey.generate()
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            // Another process may have just created it: read that one.
+            if errno == EEXIST, let text = try? String(contentsOfFile: path, encoding: .utf8), let existing = SecretKey.parsing(text) {
+                return existing
+            }
+            throw KeyFileError(path: path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        let line = Array((key.base64URL + "\n").utf8)
+        guard write(fd, line, line.count) == line.count, fsync(fd) == 0 else {
+            throw KeyFileError(path: path, reason: String(cString: strerror(errno)))
+        }
+        logger.warning("TASKR_SECRET_KEY is not set: generated a key into \(path) (mode 0600). Back it up with the database; without it the stored Attio tokens cannot be read.")
+        return key
+    }
+}
+
+/// The key file exists but cannot be used.
+struct KeyFileError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+    var description: String { "cannot use the key file \(path): \(reason)" }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Sodium
+
+/// Seals Attio access tokens for the database and opens them again, under
+/// the current secret key and any previous ones (key rotation).
+///
+/// The user id is the associated data: a sealed token copied to another
+/// user's row does not open. The key id is stored beside the ciphertext, so
+/// the right key is picked without trying them all.
+struct TokenSealer: Sendable {
+    let current: SecretKey
+    let previous: [SecretKey]
+
+    /// A token as stored: which key sealed it, and the sealed bytes.
+    struct Sealed: Sendable, Equatable {
+        let keyID: String
+        let bytes: [UInt8]
+    }
+
+    func seal(_ token: String, userID: Int64) -> Sealed {
+        Sealed(keyID: current.id, bytes: current.seal(Array(token.utf8), associatedData: Self.associatedData(userID)))
+    }
+
+    /// The token, and whether it was sealed under a previous key (so the
+    /// caller re-seals it); nil when no key we have opens it.
+    func open(_ sealed: Sealed, userID: Int64) -> (token: String, needsReseal: Bool)? {
+        guard let key = ([current] + previous).first(where: { $0.id == sealed.keyID }),
+            let bytes = try? key.open(sealed.bytes, associatedData: Self.associatedData(userID)),
+            let token = String(validating: bytes, as: UTF8.self)
+        else { return nil }
+        return (token, key.id != current.id)
+    }
+
+    private static func associatedData(_ userID: Int64) -> [UInt8] {
+        Array("taskr attio token v1 user:\(userID)".utf8)
+    }
+}

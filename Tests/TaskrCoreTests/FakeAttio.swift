@@ -1,0 +1,89 @@
+import Foundation
+import Synchronization
+@testable import TaskrCore
+
+/// Attio as the application's ``HTTPClient`` sees it, in process: answers
+/// like Attio's documented endpoints, records every request, and can be
+/// told to fail in each of the ways the pages must survive.
+final class FakeAttio: HTTPClient {
+    enum Failure: Sendable {
+        case status(Int, headers: [String: String] = [:], body: String = #"{"status_code":500,"type":"api_error","code":"internal","message":"boom"}"#)
+        case timeout
+        case malformedJSON
+    }
+
+    private struct State {
+        var requests: [OutboundRequest] = []
+        var failures: [String: Failure] = [:]
+        var tasksJSON = FakeAttio.defaultTasks
+        var issuedTokens = 0
+    }
+
+    private let state = Mutex(State())
+    private let clock: ManualClock
+
+    init(clock: ManualClock) { self.clock = clock }
+
+    /// Makes the endpoint at `path` (`/oauth/token`, `/v2/tasks`, …) fail until told otherwise.
+    func fail(_ path: String, with failure: Failure?) { state.withLock { $0.failures[path] = failure } }
+    func setTasks(_ json: String) { state.withLock { $0.tasksJSON = json } }
+    var requests: [OutboundRequest] { state.withLock { $0.requests } }
+    func requests(to path: String) -> [OutboundRequest] { requests.filter { $0.url.path == path } }
+    /// The access token the last code exchange handed out.
+    var lastIssuedToken: String { "attio-token-\(state.withLock { $0.issuedTokens })" }
+
+    func send(_ request: OutboundRequest) throws -> OutboundResponse {
+        let path = request.url.path
+        let failure: Failure? = state.withLock { state in
+            state.requests.append(request)
+            return state.failures[path]
+        }
+        switch failure {
+        case let .status(code, headers, body): return OutboundResponse(status: code, headers: headers, body: Data(body.utf8))
+        case .timeout: throw URLError(.timedOut)
+        case .malformedJSON: return OutboundResponse(status: 200, body: Data(#"{"data": [ {"content_plaintext": "#.utf8))
+        case nil: break
+        }
+        switch path {
+        case "/oauth/token":
+            let number = state.withLock { state -> Int in
+                state.issuedTokens += 1
+                return state.issuedTokens
+            }
+            return json(#"{"access_token":"attio-token-\#(number)","token_type":"Bearer"}"#)
+        case "/oauth/revoke":
+            return json("{}")
+        case "/v2/self":
+            return json(#"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme <Corp>","workspace_slug":"acme"}"#)
+        case "/v2/workspace_members":
+            return json(#"""
+                {"data":[
+                  {"id":{"workspace_id":"ws-1","workspace_member_id":"m-1"},"first_name":"Ada","last_name":"Lovelace","email_address":"ada@example.com"},
+                  {"id":{"workspace_id":"ws-1","workspace_member_id":"m-2"},"first_name":"","last_name":"","email_address":"grace@example.com"}
+                ]}
+                """#)
+        case "/v2/tasks":
+            return json(state.withLock { $0.tasksJSON })
+        default:
+            return OutboundResponse(status: 404, body: Data(#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no"}"#.utf8))
+        }
+    }
+
+    private func json(_ text: String) -> OutboundResponse {
+        OutboundResponse(status: 200, headers: ["content-type": "application/json"], body: Data(text.utf8))
+    }
+
+    static let defaultTasks = #"""
+        {"data":[
+          {"id":{"workspace_id":"ws-1","task_id":"t-1"},"content_plaintext":"Call <b>Bob</b> & \"friends\"","format":"plaintext",
+           "deadline_at":"2026-12-01T15:30:00.000000000Z","is_completed":false,
+           "linked_records":[],"assignees":[{"referenced_actor_type":"workspace-member","referenced_actor_id":"m-1"}],
+           "created_by_actor":{"type":"workspace-member","id":"m-1"},"created_at":"2026-11-01T10:00:00.123456789Z"},
+          {"id":{"workspace_id":"ws-1","task_id":"t-2"},"content_plaintext":"Send invoice","deadline_at":"2026-12-24",
+           "is_completed":true,"linked_records":[],"assignees":[{"referenced_actor_type":"workspace-member","referenced_actor_id":"m-2"},{"referenced_actor_type":"workspace-member","referenced_actor_id":"m-404"}],
+           "created_by_actor":{"type":"system","id":null},"created_at":"2026-11-02T10:00:00.000000000Z"},
+          {"id":{"workspace_id":"ws-1","task_id":"t-3"},"content_plaintext":"No deadline","deadline_at":null,"is_completed":false,
+           "linked_records":[],"assignees":[],"created_by_actor":{"type":"api-token","id":"x"},"created_at":"2026-11-03T10:00:00.000000000Z"}
+        ]}
+        """#
+}
