@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Sodium
 import Testing
 @testable import TaskrCore
 
@@ -66,5 +67,52 @@ struct SettingsTests {
 
     @Test func emptyDatabasePathIsInvalid() async throws {
         await #expect(throws: ConfigError.self) { try await load([:], dotEnv: "TASKR_DATABASE=\n") }
+    }
+
+    @Test func readsEveryAttioVariableAndKeys() async throws {
+        let key = SecretKey.generate()
+        let hex = [UInt8](repeating: 0xAB, count: 32).map { String(format: "%02x", $0) }.joined()
+        let settings = try await load([
+            "ATTIO_CLIENT_ID": "client", "ATTIO_CLIENT_SECRET": "s3cret",
+            "ATTIO_REDIRECT_URI": "https://taskr.example.com/integrations/attio/callback",
+            "ATTIO_AUTHORIZE_URL": "http://127.0.0.1:3051/authorize", "ATTIO_TOKEN_URL": "http://127.0.0.1:3051/oauth/token",
+            "ATTIO_REVOKE_URL": "http://127.0.0.1:3051/oauth/revoke", "ATTIO_API_URL": "http://127.0.0.1:3051",
+            "TASKR_SECRET_KEY": key.base64URL, "TASKR_PREVIOUS_SECRET_KEYS": "\(hex), \(SecretKey.generate().base64URL)",
+        ])
+        #expect(settings.attio.isConfigured)
+        #expect(settings.attio.clientSecret == "s3cret")
+        #expect(settings.attio.redirectURI.absoluteString == "https://taskr.example.com/integrations/attio/callback")
+        #expect(settings.attio.tokenURL.absoluteString == "http://127.0.0.1:3051/oauth/token")
+        #expect(settings.attio.apiURL.absoluteString == "http://127.0.0.1:3051")
+        #expect(settings.secretKey == key)
+        #expect(settings.previousSecretKeys.count == 2)
+        #expect(settings.previousSecretKeys[0] == (try SecretKey(bytes: [UInt8](repeating: 0xAB, count: 32))))
+        #expect(!String(describing: settings.attio).contains("s3cret"))
+    }
+
+    @Test func attioDefaultsAreAttiosOwn() async throws {
+        let settings = try await load([:])
+        #expect(!settings.attio.isConfigured)
+        #expect(settings.attio.authorizeURL.absoluteString == "https://app.attio.com/authorize")
+        #expect(settings.attio.tokenURL.absoluteString == "https://app.attio.com/oauth/token")
+        #expect(settings.attio.revokeURL.absoluteString == "https://app.attio.com/oauth/revoke")
+        #expect(settings.attio.apiURL.absoluteString == "https://api.attio.com")
+        #expect(settings.attio.redirectURI.absoluteString == "http://localhost:3050/integrations/attio/callback")
+        #expect(settings.secretKey == nil)
+    }
+
+    @Test(arguments: [
+        ("ATTIO_TOKEN_URL", "not a url"), ("ATTIO_API_URL", "ftp://example.com"), ("ATTIO_REDIRECT_URI", "/relative"),
+        ("TASKR_SECRET_KEY", "too-short"), ("TASKR_SECRET_KEY", String(repeating: "z", count: 64)),
+        ("TASKR_PREVIOUS_SECRET_KEYS", "AAAA,BBBB"),
+    ])
+    func malformedAttioOrKeyValueStopsStartUpNamingTheVariable(_ variable: String, _ value: String) async throws {
+        do {
+            _ = try await load([variable: value])
+            Issue.record("\(variable) was accepted")
+        } catch {
+            #expect(String(describing: error).hasPrefix("\(variable) is invalid"))
+            #expect(!String(describing: error).contains(value), "the value itself is not echoed")
+        }
     }
 }

@@ -85,6 +85,15 @@ final class TestApp {
 
     func browser(secure: Bool = false) -> Browser { Browser(app: app, secure: secure) }
 
+    /// The same visitor (cookies and all) talking to the current application,
+    /// e.g. after ``restart(passwordHasher:)``.
+    func browser(continuing other: Browser) -> Browser {
+        var browser = Browser(app: app, secure: other.secure)
+        browser.cookies = other.cookies
+        browser.headers = other.headers
+        return browser
+    }
+
     func count(_ table: String) throws -> Int {
         try database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }

@@ -23,9 +23,15 @@ struct AttioController: Sendable {
     /// the code; then redeems the code server to server and stores the
     /// sealed token. The URL carries the code: no `Referer` may leak it.
     func callback(_ request: Request, _ context: RequestContext) throws -> Response {
-        var response = try answerCallback(request, context)
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+        do {
+            var response = try answerCallback(request, context)
+            response.headers["Referrer-Policy"] = "no-referrer"
+            return response
+        } catch let error as HTTPError {
+            var headers = error.headers
+            headers["Referrer-Policy"] = "no-referrer"
+            throw HTTPError(error.status, error.message, headers: headers)
+        }
     }
 
     private func answerCallback(_ request: Request, _ context: RequestContext) throws -> Response {
