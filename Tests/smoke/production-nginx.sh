@@ -19,6 +19,7 @@ production_checks() {
         -e "s|/etc/letsencrypt/live/$host/privkey.pem|$dir/key.pem|" \
         -e "s|/srv/taskr/nginx/www|$repo/nginx/www|" \
         -e "s|unix:/run/taskr/taskr.sock|unix:$socket|" \
+        -e "s|/var/log/nginx/taskr.access.log|$dir/access.log|" \
         -e "s|listen 80;|listen 127.0.0.1:$http_port;|" \
         -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
         -e '/listen \[::\]/d' \
@@ -65,6 +66,13 @@ CONF
     check "HTTPS responses carry HSTS" header_is strict-transport-security "max-age=63072000"
     check "HTTPS responses carry the CSP" header_has content-security-policy "frame-ancestors 'none'"
     check "HTTPS responses carry X-Frame-Options" header_is x-frame-options DENY
+
+    check "pages get Referrer-Policy same-origin" header_is referrer-policy same-origin
+    fetch "$site/integrations/attio/callback?code=secret-code&state=x" $tls
+    check "the OAuth callback gets only Referrer-Policy no-referrer" \
+        bash -c "[ \"\$(grep -ci '^referrer-policy:' '$HEADERS')\" = 1 ] && grep -qix 'referrer-policy: no-referrer' '$HEADERS'"
+    wait_for "the callback in the access log" 5 grep -q "GET /integrations/attio/callback " "$dir/access.log"
+    check "the access log leaves the callback's code out" bash -c "! grep -q secret-code '$dir/access.log'"
 
     fetch "$site/no-such-page" $tls
     check "error pages carry HSTS too" header_is strict-transport-security "max-age=63072000"
