@@ -6,10 +6,11 @@ SWIFT ?= swift
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # Debian packages: libfcgi, libsodium and SQLite to build against; spawn-fcgi
-# and nginx to run; curl, openssl and the sqlite3 shell for the smoke tests.
-PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3
+# and nginx to run; curl, openssl, the sqlite3 shell and python3 (the Attio
+# stand-in) for the smoke tests and the demo.
+PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3
 
-.PHONY: deps build run test unit-test smoke-test smoke install clean
+.PHONY: deps build run demo test unit-test smoke-test smoke install clean
 
 ## deps: install the Debian packages that are missing (apt-get update first)
 deps:
@@ -28,6 +29,10 @@ build: deps
 ## run: nginx on http://localhost:3050 in front of spawn-fcgi + taskr; Ctrl-C stops both
 run: build
 	scripts/run.sh
+
+## demo: like run, but with the local Attio stand-in on 127.0.0.1:3051 instead of Attio
+demo: build
+	scripts/demo.sh
 
 ## test: unit and FastCGI tests, then the curl smoke tests through nginx
 test: unit-test smoke-test

@@ -11,6 +11,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 taskr=$(realpath "${1:?usage: run-local.sh path/to/taskr}")
 port=${SMOKE_PORT:-38050}
+standin_port=${SMOKE_STANDIN_PORT:-38051}
 
 SMOKE_TMP=$(mktemp -d)
 # nginx's workers run as this user (see render-local.sh), but keep the folder traversable anyway.
@@ -21,6 +22,8 @@ chmod 755 "$SMOKE_TMP"
 . "$here/smoke.sh"
 # shellcheck source=accounts.sh
 . "$here/accounts.sh"
+# shellcheck source=attio.sh
+. "$here/attio.sh"
 
 pids=()
 cleanup() {
@@ -66,10 +69,23 @@ release_database() {
     rm -f "$1"
 }
 
+echo "== the Attio stand-in on 127.0.0.1:$standin_port"
+python3 "$repo/Tests/standin/attio_standin.py" --port "$standin_port" \
+    --client-id smoke-client --client-secret smoke-client-secret 2>"$SMOKE_TMP/standin.log" &
+pids+=("$!")
+standin=http://127.0.0.1:$standin_port
+wait_for "the Attio stand-in" 10 curl -sf "$standin/_standin/stats"
+
 echo "== taskr serve --socket, behind nginx"
 a=$SMOKE_TMP/socket
 mkdir -p "$a"
-(cd "$a" && exec env TASKR_LOG_LEVEL=debug "$taskr" serve --socket "$a/taskr.sock" --workers 4 2>"$a/taskr.log") &
+# Attio is the stand-in, reached only through the ATTIO_* variables.
+(cd "$a" && exec env TASKR_LOG_LEVEL=debug \
+    ATTIO_CLIENT_ID=smoke-client ATTIO_CLIENT_SECRET=smoke-client-secret \
+    ATTIO_REDIRECT_URI="http://127.0.0.1:$port/integrations/attio/callback" \
+    ATTIO_AUTHORIZE_URL="$standin/authorize" ATTIO_TOKEN_URL="$standin/oauth/token" \
+    ATTIO_REVOKE_URL="$standin/oauth/revoke" ATTIO_API_URL="$standin" \
+    "$taskr" serve --socket "$a/taskr.sock" --workers 4 2>"$a/taskr.log") &
 taskr_pid=$!
 pids+=("$taskr_pid")
 wait_for "taskr's socket" 20 taskr_logged "$a" "listening on unix:$a/taskr.sock"
@@ -77,6 +93,7 @@ start_nginx "$a" "$a/taskr.sock"
 
 smoke_checks "http://127.0.0.1:$port"
 account_checks "http://127.0.0.1:$port"
+attio_checks "http://127.0.0.1:$port" "$standin" "$a/taskr.sqlite3" "$a/taskr.log"
 check "no password, session id or hash in taskr's log" \
     bash -c "! grep -E 'correct horse|argon2id|taskr_session=' '$a/taskr.log'"
 check "static files never reach taskr" bash -c "! grep -q 'GET /static/' '$a/taskr.log'"

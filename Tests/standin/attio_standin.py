@@ -1,0 +1,241 @@
+#!/usr/bin/env python3
+"""A local stand-in for Attio, for Taskr's tests and `make demo`.
+
+It speaks the documented shapes of Attio's OAuth endpoints (authorize with
+automatic consent, token, revoke) and of the REST calls Taskr makes
+(GET /v2/tasks, /v2/self, /v2/workspace_members), with switchable failures.
+It listens on loopback only and keeps everything in memory.
+
+    attio_standin.py --port 3051 --client-id demo-client --client-secret demo-secret
+
+Control endpoints, for tests (not part of Attio):
+    POST /_standin/mode     body "mode=NAME": normal, deny, token_error, token_slow,
+                            api_401, api_429, api_500, api_slow, api_malformed
+    POST /_standin/revoke   revoke every token (as if the user removed the app in Attio)
+    GET  /_standin/stats    JSON: request counts per path, tokens issued and revoked
+"""
+
+import argparse
+import email.utils
+import json
+import secrets
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+MODES = {"normal", "deny", "token_error", "token_slow", "api_401", "api_429",
+         "api_500", "api_slow", "api_malformed"}
+SLOW_SECONDS = 20
+
+WORKSPACE_ID = "3d9a3d2f-0000-4000-8000-000000000001"
+MEMBERS = [
+    {"id": {"workspace_id": WORKSPACE_ID, "workspace_member_id": "5b2d0c8e-0000-4000-8000-0000000000a1"},
+     "first_name": "Ada", "last_name": "Lovelace", "avatar_url": None,
+     "email_address": "ada@example.com", "access_level": "admin", "created_at": "2024-01-01T09:00:00.000000000Z"},
+    {"id": {"workspace_id": WORKSPACE_ID, "workspace_member_id": "5b2d0c8e-0000-4000-8000-0000000000a2"},
+     "first_name": "Grace", "last_name": "Hopper", "avatar_url": None,
+     "email_address": "grace@example.com", "access_level": "member", "created_at": "2024-01-02T09:00:00.000000000Z"},
+]
+
+
+def task(number, text, deadline, done, assignees):
+    return {
+        "id": {"workspace_id": WORKSPACE_ID, "task_id": f"7f0c0000-0000-4000-8000-{number:012d}"},
+        "content_plaintext": text,
+        "format": "plaintext",
+        "deadline_at": deadline,
+        "is_completed": done,
+        "linked_records": [],
+        "assignees": [{"referenced_actor_type": "workspace-member",
+                       "referenced_actor_id": MEMBERS[i]["id"]["workspace_member_id"]} for i in assignees],
+        "created_by_actor": {"type": "workspace-member", "id": MEMBERS[0]["id"]["workspace_member_id"]},
+        "created_at": f"2026-11-0{number}T10:15:30.123456789Z",
+    }
+
+
+TASKS = [
+    task(1, "Call the customer about the renewal", "2026-12-01T15:30:00.000000000Z", False, [0]),
+    task(2, "Send the signed contract", "2026-12-24", True, [1]),
+    task(3, '<script>alert("pwned")</script> & <b>bold</b>', None, False, [0, 1]),
+]
+
+
+class State:
+    def __init__(self, client_id, client_secret):
+        self.lock = threading.Lock()
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.mode = "normal"
+        self.codes = {}        # code -> redirect_uri
+        self.tokens = {}       # token -> active?
+        self.counts = {}
+        self.last_token = None
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "AttioStandIn/1"
+    protocol_version = "HTTP/1.1"
+    state = None  # set in main
+
+    # -- plumbing ------------------------------------------------------------
+
+    def log_message(self, fmt, *args):
+        # Path only: queries and bodies carry codes and tokens.
+        sys.stderr.write("attio-standin: %s %s\n" % (self.command, urlsplit(self.path).path))
+
+    def send_json(self, status, body, headers=None):
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def error(self, status, type_, code, message, headers=None):
+        self.send_json(status, {"status_code": status, "type": type_, "code": code, "message": message}, headers)
+
+    def form(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
+
+    def count(self, path):
+        with self.state.lock:
+            self.state.counts[path] = self.state.counts.get(path, 0) + 1
+
+    # -- routes --------------------------------------------------------------
+
+    def do_GET(self):
+        url = urlsplit(self.path)
+        self.count(url.path)
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        if url.path == "/authorize":
+            return self.authorize(query)
+        if url.path == "/_standin/stats":
+            with self.state.lock:
+                return self.send_json(200, {"counts": self.state.counts, "mode": self.state.mode,
+                                            "tokens_issued": len(self.state.tokens),
+                                            "tokens_revoked": sum(1 for a in self.state.tokens.values() if not a),
+                                            "last_token": self.state.last_token})
+        if url.path in ("/v2/tasks", "/v2/self", "/v2/workspace_members"):
+            return self.api(url.path, query)
+        self.error(404, "invalid_request_error", "not_found", "No such endpoint.")
+
+    def do_POST(self):
+        url = urlsplit(self.path)
+        self.count(url.path)
+        if url.path == "/oauth/token":
+            return self.token(self.form())
+        if url.path == "/oauth/revoke":
+            token = self.form().get("token", "")
+            with self.state.lock:
+                if token in self.state.tokens:
+                    self.state.tokens[token] = False
+            return self.send_json(200, {})
+        if url.path == "/_standin/mode":
+            mode = self.form().get("mode", "")
+            if mode not in MODES:
+                return self.error(400, "invalid_request_error", "bad_mode", f"mode must be one of {sorted(MODES)}")
+            with self.state.lock:
+                self.state.mode = mode
+            return self.send_json(200, {"mode": mode})
+        if url.path == "/_standin/revoke":
+            with self.state.lock:
+                for token in self.state.tokens:
+                    self.state.tokens[token] = False
+            return self.send_json(200, {})
+        self.error(404, "invalid_request_error", "not_found", "No such endpoint.")
+
+    def authorize(self, query):
+        redirect_uri = query.get("redirect_uri", "")
+        if query.get("response_type") != "code" or query.get("client_id") != self.state.client_id or not redirect_uri:
+            return self.error(400, "invalid_request_error", "invalid_authorize_request",
+                              "response_type=code, the registered client_id and a redirect_uri are required.")
+        params = {"state": query.get("state", "")}
+        with self.state.lock:
+            if self.state.mode == "deny":
+                params["error"] = "access_denied"
+            else:
+                code = secrets.token_urlsafe(24)
+                self.state.codes[code] = redirect_uri
+                params["code"] = code
+        parts = urlsplit(redirect_uri)
+        query_string = "&".join(filter(None, [parts.query, urlencode(params)]))
+        self.send_response(302)
+        self.send_header("Location", urlunsplit((parts.scheme, parts.netloc, parts.path, query_string, "")))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def token(self, form):
+        with self.state.lock:
+            mode = self.state.mode
+        if mode == "token_slow":
+            time.sleep(SLOW_SECONDS)
+        if mode == "token_error":
+            return self.error(500, "api_error", "internal_error", "The token endpoint failed (stand-in).")
+        if form.get("client_id") != self.state.client_id or form.get("client_secret") != self.state.client_secret:
+            return self.send_json(401, {"error": "invalid_client"})
+        with self.state.lock:
+            redirect_uri = self.state.codes.pop(form.get("code", ""), None)
+            if form.get("grant_type") != "authorization_code" or redirect_uri is None \
+                    or redirect_uri != form.get("redirect_uri"):
+                return self.send_json(400, {"error": "invalid_grant"})
+            token = "standin-" + secrets.token_urlsafe(32)
+            self.state.tokens[token] = True
+            self.state.last_token = token
+        self.send_json(200, {"access_token": token, "token_type": "Bearer"})
+
+    def api(self, path, query):
+        with self.state.lock:
+            mode = self.state.mode
+            auth = self.headers.get("Authorization", "")
+            active = auth.startswith("Bearer ") and self.state.tokens.get(auth[7:], False)
+        if mode == "api_slow":
+            time.sleep(SLOW_SECONDS)
+        if not active or mode == "api_401":
+            return self.error(401, "auth_error", "invalid_token", "The access token is invalid or was revoked.")
+        if mode == "api_429":
+            retry = email.utils.formatdate(time.time() + 30, usegmt=True)
+            return self.error(429, "rate_limit_error", "rate_limit_exceeded", "Slow down.", {"Retry-After": retry})
+        if mode == "api_500":
+            return self.error(500, "api_error", "internal_error", "Something broke (stand-in).")
+        if mode == "api_malformed":
+            return self.send_json(200, b'{"data": [ {"content_plaintext": ')
+        if path == "/v2/tasks":
+            limit = int(query.get("limit", "500"))
+            return self.send_json(200, {"data": TASKS[:limit]})
+        if path == "/v2/self":
+            return self.send_json(200, {"active": True, "scope": "task:read object_configuration:read "
+                                        "record_permission:read user_management:read",
+                                        "client_id": self.state.client_id, "token_type": "Bearer",
+                                        "workspace_id": WORKSPACE_ID, "workspace_name": "Stand-in Workspace",
+                                        "workspace_slug": "stand-in", "workspace_logo_url": None})
+        return self.send_json(200, {"data": MEMBERS})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=3051)
+    parser.add_argument("--client-id", default="demo-client")
+    parser.add_argument("--client-secret", default="demo-secret")
+    args = parser.parse_args()
+    if not (args.host.startswith("127.") or args.host in ("::1", "localhost")):
+        parser.error("the stand-in listens on loopback only")
+    Handler.state = State(args.client_id, args.client_secret)
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server.daemon_threads = True
+    sys.stderr.write(f"attio-standin: listening on http://{args.host}:{args.port}\n")
+    sys.stderr.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
