@@ -86,6 +86,10 @@ struct Serve: AsyncParsableCommand {
             logger.critical("\(error)")
             throw ExitCode.failure
         }
+        logger.info("Attio tokens are sealed with key \(secretKey.id); \(settings.previousSecretKeys.count) previous key(s) can still open them")
+        if !settings.attio.isConfigured {
+            logger.warning("ATTIO_CLIENT_ID and ATTIO_CLIENT_SECRET are not both set: Connect Attio explains what to set")
+        }
         let workerCount = workers ?? Server.defaultWorkerCount
         let application = try Application(
             database: database, views: try await Views.bundled(), settings: settings,
