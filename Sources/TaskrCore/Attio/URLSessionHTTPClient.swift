@@ -11,9 +11,13 @@ import FoundationNetworking
 public final class URLSessionHTTPClient: HTTPClient {
     private let session: URLSession
 
-    /// - Parameter connectTimeout: how long to wait for any bytes (the idle
-    ///   timeout); each request's own timeout caps the whole exchange.
+    private let connectTimeout: TimeInterval
+
+    /// - Parameter connectTimeout: the most to wait for a connection, or for
+    ///   the next bytes of an answer; each request's own timeout caps the
+    ///   whole exchange.
     public init(connectTimeout: TimeInterval = 5) {
+        self.connectTimeout = connectTimeout
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = connectTimeout
         configuration.httpCookieStorage = nil
@@ -27,7 +31,9 @@ public final class URLSessionHTTPClient: HTTPClient {
     deinit { session.invalidateAndCancel() }
 
     public func send(_ request: OutboundRequest) throws -> OutboundResponse {
-        var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
+        // URLRequest's timeout is an idle timeout (connecting included); the
+        // wait below is the total one.
+        var urlRequest = URLRequest(url: request.url, timeoutInterval: min(connectTimeout, request.timeout))
         urlRequest.httpMethod = request.method
         urlRequest.httpBody = request.body
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
@@ -39,9 +45,7 @@ public final class URLSessionHTTPClient: HTTPClient {
             done.signal()
         }
         task.resume()
-        // The session enforces the timeout; this wait is a backstop for a
-        // completion that never comes.
-        guard done.wait(timeout: .now() + request.timeout + 1) == .success else {
+        guard done.wait(timeout: .now() + request.timeout) == .success else {
             task.cancel()
             throw URLError(.timedOut)
         }
