@@ -49,8 +49,7 @@ public struct Application: Sendable {
             store: SQLiteSessionStore(database: database),
             policy: settings.sessionPolicy,
             clock: clock,
-            random: random,
-            logger: logger)
+            random: random)
         let throttle = LoginThrottle(store: SQLiteLoginFailureStore(database: database))
         let passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
         let attio = AttioService(

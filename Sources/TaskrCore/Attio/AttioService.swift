@@ -66,7 +66,7 @@ final class AttioService: Sendable {
 
     /// Redeems `code`, learns the workspace, and stores the sealed token.
     /// - Throws: ``AttioFailure`` when the token endpoint gives no token; nothing is stored then.
-    func finishConnecting(user: User, code: String) throws -> Void {
+    func finishConnecting(user: User, code: String) throws {
         let token = try client.exchange(code: code)
         // The workspace name is shown on every page: learn it once, now. Not
         // fatal: the tasks still show without it.

@@ -1,6 +1,5 @@
 import Foundation
 import HTTP
-import Logging
 import Sodium
 
 /// Sessions as the routes see them: find the request's session, start one,
@@ -12,7 +11,6 @@ struct SessionManager: Sendable {
     let policy: SessionPolicy
     let clock: any WallClock
     let random: any RandomSource
-    let logger: Logger
 
     /// The live session the request's cookie names, or nil: no cookie, an
     /// unknown, tampered or expired one. Writes only to refresh "last seen"
