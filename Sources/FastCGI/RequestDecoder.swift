@@ -9,23 +9,24 @@ enum RequestDecoder {
     /// Decodes one request.
     ///
     /// - Parameters:
-    ///   - params: the FastCGI parameters; nil values were not valid UTF-8.
+    ///   - params: the FastCGI parameters that are valid UTF-8.
+    ///   - invalidParameter: the name of a parameter that was not, if any.
     ///   - readBody: reads exactly the given number of bytes of stdin, or
     ///     fewer if the stream ended early.
     /// - Returns: the request, or the 400/413 error to answer with.
     static func decode(
-        params: [String: String?],
+        params: [String: String],
+        invalidParameter: String? = nil,
         readBody: (Int) -> [UInt8]
     ) -> Result<Request, HTTPError> {
-        if let invalid = params.first(where: { $0.value == nil }) {
-            return .failure(.badRequest("The request is not valid UTF-8 (\(displayName(ofParameter: invalid.key)))."))
+        if let invalidParameter {
+            return .failure(.badRequest("The request is not valid UTF-8 (\(displayName(ofParameter: invalidParameter)))."))
         }
-        let params = params.compactMapValues { $0 }
 
         var headers = Headers()
         for (name, value) in params {
             if name.hasPrefix("HTTP_") {
-                headers.add(displayName(ofParameter: String(name.dropFirst(5))), value)
+                headers.add(displayName(ofParameter: name.dropFirst(5)), value)
             }
         }
         if let contentType = params["CONTENT_TYPE"], !contentType.isEmpty {
@@ -64,10 +65,23 @@ enum RequestDecoder {
     }
 
     /// `USER_AGENT` → `User-Agent`: the conventional spelling of a CGI
-    /// header parameter, for headers and messages.
-    static func displayName(ofParameter name: String) -> String {
-        name.split(separator: "_", omittingEmptySubsequences: false)
-            .map { $0.prefix(1).uppercased() + $0.dropFirst().lowercased() }
-            .joined(separator: "-")
+    /// header parameter, for headers and messages. One pass over the bytes:
+    /// it runs for every header of every request.
+    static func displayName(ofParameter name: some StringProtocol) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(name.utf8.count)
+        var startOfWord = true
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: "_") {
+                bytes.append(UInt8(ascii: "-"))
+                startOfWord = true
+            } else {
+                let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
+                let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
+                bytes.append(startOfWord ? (isLower ? byte - 32 : byte) : (isUpper ? byte + 32 : byte))
+                startOfWord = false
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

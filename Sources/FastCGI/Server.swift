@@ -8,8 +8,8 @@ import Synchronization
 /// A FastCGI server: a fixed pool of dedicated worker threads accepting on one
 /// listening socket and answering with a ``Responder``.
 ///
-/// Each worker owns one `FCGX_Request`, polls the (non-blocking) listening
-/// socket together with a wake pipe, accepts, answers and finishes. Shutting
+/// Each worker owns one `FCGX_Request`, waits (epoll) on the non-blocking
+/// listening socket together with a wake pipe, accepts, answers and finishes. Shutting
 /// down writes the wake pipe: workers stop accepting, finish the request in
 /// hand and exit; ``run(drainTimeout:)`` returns when all are done or the
 /// drain deadline passes.
@@ -107,25 +107,47 @@ public final class Server: Sendable {
             shutdown()
             return
         }
-        var fds = [
-            pollfd(fd: socket.fd, events: Int16(POLLIN), revents: 0),
-            pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0),
-        ]
+        // One epoll instance per worker. The listening socket is registered
+        // EPOLLEXCLUSIVE, so a new connection wakes one worker rather than
+        // all of them (poll would wake every worker, and all but one would
+        // find nothing to accept); the wake pipe wakes every worker.
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else {
+            logger.critical("epoll_create1 failed: \(String(cString: strerror(errno))); worker not started")
+            shutdown()
+            return
+        }
+        defer { close(epoll) }
+        var listening = epoll_event()
+        listening.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
+        listening.data.fd = socket.fd
+        var waking = epoll_event()
+        waking.events = EPOLLIN.rawValue
+        waking.data.fd = wakeRead
+        guard epoll_ctl(epoll, EPOLL_CTL_ADD, socket.fd, &listening) == 0,
+            epoll_ctl(epoll, EPOLL_CTL_ADD, wakeRead, &waking) == 0
+        else {
+            logger.critical("epoll_ctl failed: \(String(cString: strerror(errno))); worker not started")
+            shutdown()
+            return
+        }
+        var events = [epoll_event](repeating: epoll_event(), count: 2)
         while !stopping.load(ordering: .acquiring) {
-            let ready = poll(&fds, nfds_t(fds.count), -1)
+            let ready = epoll_wait(epoll, &events, Int32(events.count), -1)
             if ready < 0 {
                 if errno == EINTR { continue }
-                logger.critical("poll failed: \(String(cString: strerror(errno))); stopping")
+                logger.critical("epoll_wait failed: \(String(cString: strerror(errno))); stopping")
                 shutdown()
                 break
             }
-            if fds[1].revents != 0 { break }
-            if fds[0].revents & Int16(POLLERR | POLLNVAL) != 0 {
+            let woken = events.prefix(Int(ready))
+            if woken.contains(where: { $0.data.fd == wakeRead }) { break }
+            guard let event = woken.first(where: { $0.data.fd == socket.fd }) else { continue }
+            if event.events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
                 logger.critical("the listening socket failed; stopping")
                 shutdown()
                 break
             }
-            guard fds[0].revents & Int16(POLLIN) != 0 else { continue }
             let accepted = FCGX_Accept_r(request)
             guard accepted == 0 else {
                 handleAcceptFailure(errno: -accepted)
@@ -154,12 +176,12 @@ public final class Server: Sendable {
     /// Reads one accepted request, asks the responder and writes the answer.
     private func answer(_ request: UnsafeMutablePointer<FCGX_Request>) {
         let started = ContinuousClock.now
-        let params = Self.params(of: request)
-        let method = (params["REQUEST_METHOD"] ?? nil) ?? "GET"
-        let path = Self.loggablePath(params["REQUEST_URI"] ?? nil)
+        let (params, invalidParameter) = Self.params(of: request)
+        let method = params["REQUEST_METHOD"] ?? "GET"
+        let path = Self.loggablePath(params["REQUEST_URI"])
         logger.debug("\(method) \(path) started")
         let input = request.pointee.`in`
-        let decoded = RequestDecoder.decode(params: params) { length in
+        let decoded = RequestDecoder.decode(params: params, invalidParameter: invalidParameter) { length in
             var body = [UInt8](repeating: 0, count: length)
             var filled = 0
             while filled < length {
@@ -186,8 +208,9 @@ public final class Server: Sendable {
             written = put(response.body, to: output)
         }
         let elapsed = ContinuousClock.now - started
-        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        logger.info("\(method) \(path) \(response.status.code) \(String(format: "%.1f", milliseconds))ms\(written ? "" : " (client gone)")")
+        // Tenths of a millisecond, in integers: String(format:) costs more than the request.
+        let tenths = elapsed.components.seconds * 10_000 + elapsed.components.attoseconds / 100_000_000_000_000
+        logger.info("\(method) \(path) \(response.status.code) \(tenths / 10).\(tenths % 10)ms\(written ? "" : " (client gone)")")
     }
 
     private func put(_ bytes: [UInt8], to stream: UnsafeMutablePointer<FCGX_Stream>?) -> Bool {
@@ -199,20 +222,27 @@ public final class Server: Sendable {
         }
     }
 
-    /// Copies the borrowed `envp` strings into Swift values at once; a value
-    /// that is not UTF-8 is kept as nil so the decoder can answer 400.
-    private static func params(of request: UnsafeMutablePointer<FCGX_Request>) -> [String: String?] {
-        var params: [String: String?] = [:]
-        guard var entry = request.pointee.envp else { return params }
+    /// Copies the borrowed `envp` strings into Swift values at once. A value
+    /// that is not UTF-8 is left out and its name returned, so the decoder
+    /// can answer 400.
+    private static func params(of request: UnsafeMutablePointer<FCGX_Request>) -> (values: [String: String], invalid: String?) {
+        var params: [String: String] = [:]
+        params.reserveCapacity(32)
+        var invalid: String?
+        guard var entry = request.pointee.envp else { return (params, nil) }
         while let pointer = entry.pointee {
-            let bytes = UnsafeBufferPointer(start: pointer, count: strlen(pointer)).map { UInt8(bitPattern: $0) }
+            let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
             if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
                 let name = String(decoding: bytes[..<equals], as: UTF8.self)
-                params[name] = String(validating: bytes[(equals + 1)...], as: UTF8.self)
+                if let value = String(validating: bytes[(equals + 1)...], as: UTF8.self) {
+                    params[name] = value
+                } else {
+                    invalid = name
+                }
             }
             entry += 1
         }
-        return params
+        return (params, invalid)
     }
 
     /// The path of the request target without its query (which may carry

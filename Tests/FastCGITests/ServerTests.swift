@@ -144,6 +144,14 @@ struct ServerTests {
     }
 }
 
+@Suite("CGI parameter names")
+struct ParameterNameTests {
+    @Test(arguments: [("USER_AGENT", "User-Agent"), ("X_FORWARDED_FOR", "X-Forwarded-For"), ("DNT", "Dnt"), ("COOKIE", "Cookie"), ("SEC_FETCH_SITE", "Sec-Fetch-Site")])
+    func headerParametersGetTheirConventionalSpelling(_ parameter: String, _ header: String) {
+        #expect(RequestDecoder.displayName(ofParameter: parameter) == header)
+    }
+}
+
 @Suite("Listening sockets")
 struct ListeningSocketTests {
     @Test func unixSocketGetsItsModeAndIsRemovedAtClose() throws {

@@ -33,11 +33,26 @@ struct ApplicationTests {
     }
 
     @Test func healthzIs503WhenTheDatabaseDoesNotAnswer() async throws {
-        try await withApplication(busyTimeout: 0.2) { app, path in
+        let clock = ManualClock()
+        try await withApplication(busyTimeout: 0.2, clock: clock) { app, path in
             let locked = try whileDatabaseIsLocked(path) { try app.get("/healthz") }
             #expect(locked.status == .serviceUnavailable)
-            // And it recovers once the lock is gone.
+            // And it recovers once the lock is gone (at the next check).
+            clock.advance(by: 1)
             #expect(try app.get("/healthz").status == .ok)
+        }
+    }
+
+    @Test func healthzChecksTheDatabaseAtMostOnceASecond() async throws {
+        let clock = ManualClock()
+        try await withApplication(busyTimeout: 0.2, clock: clock) { app, path in
+            #expect(try app.get("/healthz").status == .ok)
+            // Within the interval the last answer stands, lock or not.
+            let withinInterval = try whileDatabaseIsLocked(path) { try app.get("/healthz") }
+            #expect(withinInterval.status == .ok)
+            clock.advance(by: 1)
+            let nextCheck = try whileDatabaseIsLocked(path) { try app.get("/healthz") }
+            #expect(nextCheck.status == .serviceUnavailable)
         }
     }
 

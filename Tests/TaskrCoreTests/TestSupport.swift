@@ -16,6 +16,7 @@ func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async rethrows -
 /// A fresh application on a temporary database.
 func withApplication<T>(
     busyTimeout: Double = 5,
+    clock: any WallClock = SystemClock(),
     _ body: (Application, _ databasePath: String) async throws -> T
 ) async throws -> T {
     try await withTemporaryDirectory { directory in
@@ -23,7 +24,7 @@ func withApplication<T>(
         let database = try AppDatabase(path: path, busyTimeout: busyTimeout)
         let application = try Application(
             database: database, views: try await Views.bundled(), settings: Settings(),
-            secretKey: SecretKey.generate(), http: FakeAttio(clock: ManualClock()), logger: Logger(label: "test"))
+            secretKey: SecretKey.generate(), http: FakeAttio(clock: ManualClock()), clock: clock, logger: Logger(label: "test"))
         return try await body(application, path)
     }
 }

@@ -68,7 +68,7 @@ public struct Application: Sendable {
         var router = Router<Handler>()
         let home = HomeController(views: views, attio: attio)
         router.add(.get, "/", home.show)
-        let health = HealthController(database: database)
+        let health = HealthController(database: database, clock: clock)
         router.add(.get, "/healthz", health.check)
         let signup = SignupController(
             views: views, users: users, passwords: passwords, sessions: sessions, clock: clock, logger: logger)
