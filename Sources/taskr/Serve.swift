@@ -71,9 +71,10 @@ struct Serve: AsyncParsableCommand {
             throw FastCGIError.noListener
         }
 
+        let workerCount = workers ?? Server.defaultWorkerCount
         let database: AppDatabase
         do {
-            database = try AppDatabase(path: settings.databasePath)
+            database = try AppDatabase(path: settings.databasePath, readers: workerCount)
         } catch {
             logger.critical("cannot open the database at \(settings.databasePath): \(error)")
             throw ExitCode.failure
@@ -90,7 +91,6 @@ struct Serve: AsyncParsableCommand {
         if !settings.attio.isConfigured {
             logger.warning("ATTIO_CLIENT_ID and ATTIO_CLIENT_SECRET are not both set: Connect Attio explains what to set")
         }
-        let workerCount = workers ?? Server.defaultWorkerCount
         let application = try Application(
             database: database, views: try await Views.bundled(), settings: settings,
             secretKey: secretKey, http: URLSessionHTTPClient(),

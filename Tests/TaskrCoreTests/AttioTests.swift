@@ -216,6 +216,7 @@ struct AttioTasksTests {
         var browser = try loggedIn(test)
         try connect(&browser)
         try browser.get("/")
+        test.clock.advance(by: 11)  // past the tasks' 10 s
         try browser.get("/")
         #expect(test.attio.requests(to: "/v2/tasks").count == 2)
         #expect(test.attio.requests(to: "/v2/workspace_members").count == 1)
@@ -223,6 +224,63 @@ struct AttioTasksTests {
         test.clock.advance(by: 11 * 60)
         try browser.get("/")
         #expect(test.attio.requests(to: "/v2/workspace_members").count == 2)
+    }
+
+    @Test func tasksAreReusedForTenSeconds() async throws {
+        let test = try await TestApp()
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        #expect(try browser.get("/").text.contains("Send invoice"))
+        test.clock.advance(by: 9)
+        #expect(try browser.get("/").text.contains("Send invoice"))
+        #expect(test.attio.requests(to: "/v2/tasks").count == 1)
+        test.clock.advance(by: 2)
+        try browser.get("/")
+        #expect(test.attio.requests(to: "/v2/tasks").count == 2)
+    }
+
+    @Test func afterNoAnswerNobodyCallsAttioForTenSeconds() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        try connect(&ann)
+        var bob = try loggedIn(test, "bob")
+        try connect(&bob)
+        test.attio.fail("/v2/tasks", with: .timeout)
+        #expect(try ann.get("/").text.contains("Attio is not answering properly"))
+        test.attio.fail("/v2/tasks", with: nil)
+        #expect(try bob.get("/").text.contains("Attio is slow to answer right now"))
+        #expect(test.attio.requests(to: "/v2/tasks").count == 1, "no call while Attio is given a rest")
+        test.clock.advance(by: 10)
+        #expect(try bob.get("/").text.contains("Send invoice"))
+    }
+
+    @Test func requestsBeyondTheAttioLimitDoNotWait() async throws {
+        let test = try await TestApp()  // at most 2 calls to Attio at once
+        var browsers: [Browser] = []
+        for name in ["ann", "bob", "cyd"] {
+            var browser = try loggedIn(test, name)
+            try connect(&browser)
+            browsers.append(browser)
+        }
+        let release = DispatchSemaphore(value: 0)
+        test.attio.fail("/v2/tasks", with: .hang(release))
+        let parked = DispatchGroup()
+        for index in 0..<2 {
+            let browser = browsers[index]
+            parked.enter()
+            Thread {
+                var visitor = browser
+                _ = try? visitor.get("/")
+                parked.leave()
+            }.start()
+        }
+        #expect(eventuallyTrue { test.attio.requests(to: "/v2/tasks").count == 2 })
+        // Both slots are taken: the third visitor gets the page at once, with a notice.
+        #expect(try browsers[2].get("/").text.contains("Attio is slow to answer right now"))
+        #expect(test.attio.requests(to: "/v2/tasks").count == 2)
+        release.signal()
+        release.signal()
+        parked.wait()
     }
 
     @Test func unauthorizedDropsTheTokenAndOffersConnectAgain() async throws {

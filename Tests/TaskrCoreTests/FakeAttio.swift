@@ -10,6 +10,8 @@ final class FakeAttio: HTTPClient {
         case status(Int, headers: [String: String] = [:], body: String = #"{"status_code":500,"type":"api_error","code":"internal","message":"boom"}"#)
         case timeout
         case malformedJSON
+        /// Answers normally once the semaphore is signalled.
+        case hang(DispatchSemaphore)
     }
 
     private struct State {
@@ -42,6 +44,7 @@ final class FakeAttio: HTTPClient {
         case let .status(code, headers, body): return OutboundResponse(status: code, headers: headers, body: Data(body.utf8))
         case .timeout: throw URLError(.timedOut)
         case .malformedJSON: return OutboundResponse(status: 200, body: Data(#"{"data": [ {"content_plaintext": "#.utf8))
+        case let .hang(release): release.wait()
         case nil: break
         }
         switch path {

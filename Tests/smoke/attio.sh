@@ -71,8 +71,10 @@ attio_checks() {
     fetch "$used_callback" -b "$jar"
     check "replaying the callback (a used state) answers 403" status_is 403
 
-    # Revoked at Attio: a 401 drops the token and offers Connect again.
+    # Revoked at Attio: a 401 drops the token and offers Connect again. (A fresh
+    # connection first: a reload within 10 s reuses the tasks without asking Attio.)
     standin_mode "$standin" normal
+    connect_through_standin "$base" "$jar"
     curl -sf -o /dev/null -X POST "$standin/_standin/revoke"
     fetch "$base/" -b "$jar"
     check "a revoked token: home answers 200" status_is 200
@@ -82,14 +84,22 @@ attio_checks() {
     connect_through_standin "$base" "$jar"
     check "reconnecting works" header_is location /
 
-    # Attio failing: the page still renders, the token stays.
+    # Attio failing: the page still renders, the token stays. Each starts from
+    # a fresh connection, so no tasks from a moment ago stand in for Attio.
+    standin_mode "$standin" normal
+    connect_through_standin "$base" "$jar"
     standin_mode "$standin" api_500
     fetch "$base/" -b "$jar"
     check "Attio 500: home still answers 200" status_is 200
     check "Attio 500: home says Attio is not answering" body_has "Attio is not answering properly"
+    check "Attio 500: the token is kept" body_has 'action="/integrations/attio/disconnect"'
+    standin_mode "$standin" normal
+    connect_through_standin "$base" "$jar"
     standin_mode "$standin" api_malformed
     fetch "$base/" -b "$jar"
     check "malformed JSON: home still answers 200 with a notice" body_has "Attio is not answering properly"
+    standin_mode "$standin" normal
+    connect_through_standin "$base" "$jar"
     standin_mode "$standin" api_429
     fetch "$base/" -b "$jar"
     check "Attio 429: home says Attio asked to slow down" body_has "Attio asked Taskr to slow down"

@@ -18,18 +18,9 @@ struct SQLiteUserStore: UserStore {
         }
     }
 
-    func user(id: Int64) throws -> User? {
-        try database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, username, password_hash FROM users WHERE id = ?", arguments: [id])
-                .map(Self.user(from:))
-        }
-    }
-
     func user(usernameKey: String) throws -> User? {
-        try database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, username, password_hash FROM users WHERE username_key = ?", arguments: [usernameKey])
-                .map(Self.user(from:))
-        }
+        try database.fetchOne(
+            "SELECT id, username, password_hash FROM users WHERE username_key = ?", arguments: [usernameKey], Self.user(from:))
     }
 
     func updatePasswordHash(userID: Int64, to hash: String) throws {

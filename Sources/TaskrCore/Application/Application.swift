@@ -17,7 +17,6 @@ public struct Application: Sendable {
 
     private let router: Router<Handler>
     private let views: Views
-    private let users: any UserStore
     private let sessions: SessionManager
     private let throttle: LoginThrottle
     private let attio: AttioService
@@ -60,7 +59,6 @@ public struct Application: Sendable {
             clock: clock, random: random, maxConcurrentCalls: concurrentAttioCalls, logger: logger)
         self.views = views
         self.attio = attio
-        self.users = users
         self.sessions = sessions
         self.throttle = throttle
         self.logger = logger
@@ -124,9 +122,9 @@ public struct Application: Sendable {
         var context = RequestContext(secure: request.isSecure)
         var response: Response
         do {
-            context.session = try sessions.session(for: request)
-            if let userID = context.session?.userID {
-                context.user = try users.user(id: userID)
+            if let (session, user) = try sessions.session(for: request) {
+                context.session = session
+                context.user = user
             }
             if request.method == .post {
                 try CSRFProtection.checkOrigin(request)

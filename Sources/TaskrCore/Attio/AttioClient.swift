@@ -91,9 +91,9 @@ struct AttioClient: Sendable {
         do {
             response = try http.send(request)
         } catch let error as URLError where error.code == .timedOut {
-            throw .unavailable(reason: "timed out")
+            throw .noAnswer(reason: "timed out")
         } catch {
-            throw .unavailable(reason: "no answer (\(type(of: error)))")
+            throw .noAnswer(reason: "no answer (\(type(of: error)))")
         }
         switch response.status {
         case 200..<300: return response

@@ -8,7 +8,10 @@ enum AttioFailure: Error, Sendable, Equatable {
     case unauthorized
     /// 429: Attio asks us to wait until this time.
     case rateLimited(until: Date)
-    /// No usable answer: 5xx, another status, timeout, refused connection,
-    /// malformed JSON. `reason` is for the log; it never holds a token.
+    /// An answer Taskr cannot use: 5xx, another status, malformed JSON.
+    /// `reason` is for the log; it never holds a token.
     case unavailable(reason: String)
+    /// No answer at all: a timeout or a refused connection. Each one held
+    /// a worker for the whole timeout.
+    case noAnswer(reason: String)
 }

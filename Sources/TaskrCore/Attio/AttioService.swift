@@ -8,13 +8,17 @@ import Synchronization
 /// dashboard of tasks, and disconnecting.
 ///
 /// A slow Attio must not hold every FastCGI worker: at most
-/// `maxConcurrentCalls` requests talk to Attio at once; others show a notice
-/// at once instead of queueing. After a 429 the user's calls pause until
-/// Attio's `Retry-After`. Workspace members change rarely and are cached
-/// for ``membersLifetime`` per user.
+/// `maxConcurrentCalls` requests talk to Attio at once, and the others show
+/// a notice at once instead of queueing; after a call got no answer, nobody
+/// calls Attio for ``pauseAfterNoAnswer``. After a 429 the user's calls pause
+/// until Attio's `Retry-After`. A user's tasks are reused for
+/// ``tasksLifetime`` (a reload does not call Attio again), workspace members
+/// for ``membersLifetime``.
 final class AttioService: Sendable {
     static let stateLifetime: TimeInterval = 10 * 60
     static let membersLifetime: TimeInterval = 10 * 60
+    static let tasksLifetime: TimeInterval = 10
+    static let pauseAfterNoAnswer: TimeInterval = 10
     /// The dashboard's calls all fit well inside SPEC's 15 s.
     static let tasksTimeout: TimeInterval = 8
     static let membersTimeout: TimeInterval = 4
@@ -29,6 +33,8 @@ final class AttioService: Sendable {
     private let logger: Logger
     private let gate: DispatchSemaphore
     private let pausedUntil = Mutex<[Int64: Date]>([:])
+    private let attioQuietUntil = Mutex<Date>(.distantPast)
+    private let recentTasks = Mutex<[Int64: (tasks: [Dashboard.Task], fetchedAt: Date)]>([:])
     private let memberNames = Mutex<[Int64: (names: [String: String], fetchedAt: Date)]>([:])
 
     init(
@@ -79,6 +85,8 @@ final class AttioService: Sendable {
         try connections.save(AttioConnection(
             userID: user.id, sealedToken: sealer.seal(token, userID: user.id),
             workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now()))
+        // A new token may open another workspace: nothing of the old one is reused.
+        forgetCaches(userID: user.id)
         logger.info("connected user \(user.id) to Attio")
     }
 
@@ -110,12 +118,18 @@ final class AttioService: Sendable {
             try connections.updateSealedToken(userID: user.id, to: sealer.seal(token, userID: user.id))
             logger.info("re-sealed the Attio token of user \(user.id) under the current key")
         }
-        if let until = pausedUntil.withLock({ $0[user.id] }), until > clock.now() {
-            dashboard.notice = Self.rateLimitNotice(until: until, now: clock.now())
+        let now = clock.now()
+        if let recent = recentTasks.withLock({ $0[user.id] }), now.timeIntervalSince(recent.fetchedAt) < Self.tasksLifetime {
+            dashboard.tasks = recent.tasks
+            if recent.tasks.isEmpty { dashboard.notice = Self.noTasksNotice }
             return dashboard
         }
-        guard gate.wait(timeout: .now() + 1) == .success else {
-            dashboard.notice = "Attio is slow to answer right now. Your tasks will be back shortly."
+        if let until = pausedUntil.withLock({ $0[user.id] }), until > now {
+            dashboard.notice = Self.rateLimitNotice(until: until, now: now)
+            return dashboard
+        }
+        guard attioQuietUntil.withLock({ $0 }) <= now, gate.wait(timeout: .now()) == .success else {
+            dashboard.notice = Self.slowNotice
             return dashboard
         }
         defer { gate.signal() }
@@ -130,7 +144,8 @@ final class AttioService: Sendable {
                     isCompleted: task.isCompleted,
                     assignees: assignees.isEmpty ? nil : assignees.joined(separator: ", "))
             }
-            if tasks.isEmpty { dashboard.notice = "No tasks in this workspace yet." }
+            recentTasks.withLock { $0[user.id] = (dashboard.tasks, now) }
+            if tasks.isEmpty { dashboard.notice = Self.noTasksNotice }
         } catch .unauthorized {
             logger.info("Attio refused the token of user \(user.id) (401); dropping it")
             try connections.delete(userID: user.id)
@@ -142,7 +157,11 @@ final class AttioService: Sendable {
             dashboard.notice = Self.rateLimitNotice(until: until, now: clock.now())
         } catch .unavailable(let reason) {
             logger.warning("Attio tasks for user \(user.id) failed: \(reason)")
-            dashboard.notice = "Attio is not answering properly right now, so your tasks cannot be shown. Please try again in a moment."
+            dashboard.notice = Self.unavailableNotice
+        } catch .noAnswer(let reason) {
+            logger.warning("Attio tasks for user \(user.id) failed: \(reason); not calling Attio for \(Int(Self.pauseAfterNoAnswer)) s")
+            attioQuietUntil.withLock { $0 = clock.now().addingTimeInterval(Self.pauseAfterNoAnswer) }
+            dashboard.notice = Self.unavailableNotice
         }
         return dashboard
     }
@@ -175,7 +194,13 @@ final class AttioService: Sendable {
     private func forgetCaches(userID: Int64) {
         memberNames.withLock { $0[userID] = nil }
         pausedUntil.withLock { $0[userID] = nil }
+        recentTasks.withLock { $0[userID] = nil }
     }
+
+    private static let noTasksNotice = "No tasks in this workspace yet."
+    private static let slowNotice = "Attio is slow to answer right now. Your tasks will be back shortly."
+    private static let unavailableNotice =
+        "Attio is not answering properly right now, so your tasks cannot be shown. Please try again in a moment."
 
     private static func rateLimitNotice(until: Date, now: Date) -> String {
         let seconds = max(1, Int(until.timeIntervalSince(now).rounded(.up)))
@@ -194,7 +219,7 @@ final class AttioService: Sendable {
         switch failure {
         case .unauthorized: "401"
         case .rateLimited: "429"
-        case let .unavailable(reason): reason
+        case let .unavailable(reason), let .noAnswer(reason): reason
         }
     }
 }

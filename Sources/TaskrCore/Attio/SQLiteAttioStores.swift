@@ -21,19 +21,16 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
     }
 
     func connection(userID: Int64) throws -> AttioConnection? {
-        try database.pool.read { db in
-            try Row.fetchOne(
-                db,
-                sql: "SELECT key_id, sealed_token, workspace_id, workspace_name, connected_at FROM attio_connections WHERE user_id = ?",
-                arguments: [userID]
-            ).map { row in
-                AttioConnection(
-                    userID: userID,
-                    sealedToken: TokenSealer.Sealed(keyID: row["key_id"], bytes: Array(row["sealed_token"] as Data)),
-                    workspaceID: row["workspace_id"],
-                    workspaceName: row["workspace_name"],
-                    connectedAt: Date(unixTime: row["connected_at"]))
-            }
+        try database.fetchOne(
+            "SELECT key_id, sealed_token, workspace_id, workspace_name, connected_at FROM attio_connections WHERE user_id = ?",
+            arguments: [userID]
+        ) { row in
+            AttioConnection(
+                userID: userID,
+                sealedToken: TokenSealer.Sealed(keyID: row["key_id"], bytes: Array(row["sealed_token"] as Data)),
+                workspaceID: row["workspace_id"],
+                workspaceName: row["workspace_name"],
+                connectedAt: Date(unixTime: row["connected_at"]))
         }
     }
 

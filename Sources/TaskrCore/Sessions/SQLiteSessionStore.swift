@@ -16,20 +16,26 @@ struct SQLiteSessionStore: SessionStore {
         }
     }
 
-    func session(idHash: [UInt8]) throws -> Session? {
-        try database.pool.read { db in
-            try Row.fetchOne(
-                db,
-                sql: "SELECT user_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = ?",
-                arguments: [Data(idHash)]
-            ).map { row in
-                Session(
-                    idHash: idHash,
-                    userID: row["user_id"],
-                    csrfToken: row["csrf_token"],
-                    createdAt: Date(unixTime: row["created_at"]),
-                    lastSeenAt: Date(unixTime: row["last_seen_at"]))
+    func session(idHash: [UInt8]) throws -> (Session, User?)? {
+        try database.fetchOne(
+            """
+            SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.password_hash
+            FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+            WHERE s.id_hash = ?
+            """,
+            arguments: [Data(idHash)]
+        ) { row in
+            let userID: Int64? = row["user_id"]
+            let session = Session(
+                idHash: idHash,
+                userID: userID,
+                csrfToken: row["csrf_token"],
+                createdAt: Date(unixTime: row["created_at"]),
+                lastSeenAt: Date(unixTime: row["last_seen_at"]))
+            let user = userID.flatMap { id in
+                (row["username"] as String?).map { User(id: id, username: $0, passwordHash: row["password_hash"]) }
             }
+            return (session, user)
         }
     }
 

@@ -12,14 +12,15 @@ struct SessionManager: Sendable {
     let clock: any WallClock
     let random: any RandomSource
 
-    /// The live session the request's cookie names, or nil: no cookie, an
-    /// unknown, tampered or expired one. Writes only to refresh "last seen"
-    /// (at most once per ``SessionPolicy/touchInterval``) or to delete an
-    /// expired row it came across.
-    func session(for request: Request) throws -> Session? {
+    /// The live session the request's cookie names, with its user, or nil:
+    /// no cookie, an unknown, tampered or expired one. Writes only to
+    /// refresh "last seen" (at most once per ``SessionPolicy/touchInterval``)
+    /// or to delete an expired row it came across.
+    func session(for request: Request) throws -> (session: Session, user: User?)? {
         guard let token = request.cookies[Self.cookieName], Self.isWellFormed(token) else { return nil }
         let idHash = SHA256.hash(Array(token.utf8))
-        guard var session = try store.session(idHash: idHash) else { return nil }
+        guard let found = try store.session(idHash: idHash) else { return nil }
+        var session = found.0
         let now = clock.now()
         if policy.isExpired(session, now: now) {
             try store.delete(idHash: idHash)
@@ -29,7 +30,7 @@ struct SessionManager: Sendable {
             try store.touch(idHash: idHash, at: now)
             session.lastSeenAt = now
         }
-        return session
+        return (session, found.1)
     }
 
     /// Starts a new session with a new id and CSRF token, replacing

@@ -17,14 +17,26 @@ public final class AppDatabase: Sendable {
     ///
     /// - Parameter busyTimeout: how long, in seconds, a statement waits for
     ///   another connection's lock before it fails with `SQLITE_BUSY`.
-    public init(path: String, busyTimeout: Double = 5) throws {
+    /// - Parameter readers: how many connections may read at once; give it
+    ///   the number of threads that read, so none waits for a reader.
+    public init(path: String, busyTimeout: Double = 5, readers: Int = 5) throws {
         try Self.createPrivately(path)
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeout)
+        configuration.maximumReaderCount = max(1, readers)
         configuration.foreignKeysEnabled = true
         configuration.label = "taskr"
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+    }
+
+    /// The first row of a single `SELECT`, mapped, on the request path: no
+    /// transaction around it (one statement reads one consistent snapshot
+    /// anyway), and the statement prepared once per connection and reused.
+    func fetchOne<T>(_ sql: String, arguments: StatementArguments, _ map: (Row) throws -> T) throws -> T? {
+        try pool.unsafeRead { db in
+            try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(map)
+        }
     }
 
     /// Whether the database answers, for `/healthz`: reads the schema inside

@@ -1,32 +1,13 @@
 import HTTP
+import Mustache
 
 extension Views {
     /// `GET /`: logged out, or logged in as `user` (with the forms' token)
     /// and what there is to show of Attio.
     func home(user: User?, csrf: String?, attio: Dashboard = .notConnected) -> String {
-        struct Task { let text: String; let deadline: String?; let isCompleted: Bool; let assignees: String? }
-        struct Attio { let isConnected: Bool; let workspaceName: String?; let hasTasks: Bool; let tasks: [Task]; let notice: String?; let csrf: String }
-        struct LoggedIn { let username: String; let csrf: String; let attio: Attio }
-        struct Page { let user: LoggedIn? }
-        let token = csrf ?? ""
-        return render("home", Page(user: user.map { user in
-            LoggedIn(username: user.username, csrf: token, attio: Attio(
-                isConnected: attio.isConnected, workspaceName: attio.workspaceName, hasTasks: !attio.tasks.isEmpty,
-                tasks: attio.tasks.map { Task(text: $0.text, deadline: $0.deadline, isCompleted: $0.isCompleted, assignees: $0.assignees) },
-                notice: attio.notice, csrf: token))
+        render("home", HomePage(user: user.map { user in
+            HomePage.LoggedIn(username: user.username, csrf: csrf ?? "", attio: attio)
         }))
-    }
-
-    /// `GET /integrations/attio/connect` without client credentials.
-    func attioNotConfigured(missing: [String]) -> String {
-        struct Page { let missing: [String] }
-        return render("attio-not-configured", Page(missing: missing))
-    }
-
-    /// Attio sent the user back with `error=…` (e.g. `access_denied`).
-    func attioCancelled(reason: String) -> String {
-        struct Page { let reason: String }
-        return render("attio-cancelled", Page(reason: reason))
     }
 
     /// The sign-up form, with the username typed so far and what was wrong.
@@ -41,20 +22,92 @@ extension Views {
 
     /// `GET /logout`: a button that posts the logout.
     func logout(csrf: String, username: String?) -> String {
-        struct Page { let csrf: String; let username: String? }
-        return render("logout", Page(csrf: csrf, username: username))
+        var page: [String: Any] = ["csrf": csrf]
+        page["username"] = username
+        return render("logout", page)
+    }
+
+    /// `GET /integrations/attio/connect` without client credentials.
+    func attioNotConfigured(missing: [String]) -> String {
+        render("attio-not-configured", ["missing": missing])
+    }
+
+    /// Attio sent the user back with `error=…` (e.g. `access_denied`).
+    func attioCancelled(reason: String) -> String {
+        render("attio-cancelled", ["reason": reason])
     }
 
     /// The page for any error: status, reason and a message safe to show.
     func error(_ error: HTTPError) -> String {
-        struct Page { let status: Int; let reason: String; let message: String }
-        return render("error", Page(status: error.status.code, reason: error.status.reasonPhrase, message: error.message))
+        render("error", ["status": error.status.code, "reason": error.status.reasonPhrase, "message": error.message])
+    }
+}
+
+// The template contexts name their fields for mustache explicitly
+// (`MustacheParent`): looking them up by reflection (Mirror) cost more than
+// the rest of a request.
+
+/// What `home.mustache` reads.
+private struct HomePage: MustacheParent {
+    struct LoggedIn: MustacheParent {
+        let username: String
+        let csrf: String
+        let attio: Dashboard
+
+        func child(named name: String) -> Any? {
+            switch name {
+            case "username": username
+            case "csrf": csrf
+            case "attio": attio
+            default: nil
+            }
+        }
+    }
+
+    let user: LoggedIn?
+
+    func child(named name: String) -> Any? {
+        name == "user" ? user : nil
+    }
+}
+
+extension Dashboard: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "isConnected": isConnected
+        case "workspaceName": workspaceName
+        case "hasTasks": !tasks.isEmpty
+        case "tasks": tasks
+        case "notice": notice
+        default: nil
+        }
+    }
+}
+
+extension Dashboard.Task: MustacheParent {
+    func child(named name: String) -> Any? {
+        switch name {
+        case "text": text
+        case "deadline": deadline
+        case "isCompleted": isCompleted
+        case "assignees": assignees
+        default: nil
+        }
     }
 }
 
 /// What the sign-up and log-in forms show.
-private struct FormPage {
+private struct FormPage: MustacheParent {
     let csrf: String
     let username: String
     let error: String?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "csrf": csrf
+        case "username": username
+        case "error": error
+        default: nil
+        }
+    }
 }

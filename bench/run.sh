@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# `make bench`: taskr against a C libfcgi baseline, through the same nginx, in
+# the same run, on loopback. Rounds are interleaved (baseline, taskr,
+# baseline, taskr …) so drift of a shared machine hits both; the table shows
+# medians, and ratios to the baseline are what the targets mean.
+#
+#   bench/run.sh [path/to/taskr]     BENCH_ROUNDS=3 BENCH_SECONDS=10
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+taskr=$(realpath "${1:-$repo/.build/release/taskr}")
+rounds=${BENCH_ROUNDS:-3}
+seconds=${BENCH_SECONDS:-10}
+port=39050 hello_port=39060 sqlite_port=39070 standin_port=39051
+base=http://127.0.0.1:$port
+standin=http://127.0.0.1:$standin_port
+wrk_load=(-t2 -c32 "-d${seconds}s" --latency)
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+    # TERM first: an nginx master killed outright would leave its workers behind.
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+    for _ in $(seq 20); do
+        local alive=0
+        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" -eq 0 ] && break
+        sleep 0.1
+    done
+    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+    wait 2>/dev/null
+    [ -n "${BENCH_KEEP:-}" ] && echo "bench: kept $tmp" || rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() { echo "bench: $*" >&2; exit 1; }
+wait_for() { # DESCRIPTION COMMAND...
+    local what=$1 tries=100
+    shift
+    until "$@" >/dev/null 2>&1; do
+        tries=$((tries - 1))
+        [ "$tries" -gt 0 ] || fail "timed out waiting for $what"
+        sleep 0.1
+    done
+}
+
+echo "== setting up in $tmp"
+cc -O2 -Wall -o "$tmp/baseline" "$here/baseline.c" -lfcgi -lsqlite3 -lpthread || fail "cannot build the baseline"
+
+python3 "$repo/Tests/standin/attio_standin.py" --port "$standin_port" \
+    --client-id bench-client --client-secret bench-secret 2>/dev/null &
+pids+=("$!")
+wait_for "the Attio stand-in" curl -sf "$standin/_standin/stats"
+
+(cd "$tmp" && exec env TASKR_DATABASE="$tmp/taskr.sqlite3" \
+    ATTIO_CLIENT_ID=bench-client ATTIO_CLIENT_SECRET=bench-secret \
+    ATTIO_REDIRECT_URI="$base/integrations/attio/callback" \
+    ATTIO_AUTHORIZE_URL="$standin/authorize" ATTIO_TOKEN_URL="$standin/oauth/token" \
+    ATTIO_REVOKE_URL="$standin/oauth/revoke" ATTIO_API_URL="$standin" \
+    "$taskr" serve --socket "$tmp/taskr.sock" --socket-mode 0666 2>"$tmp/taskr.log") &
+taskr_pid=$!
+pids+=("$taskr_pid")
+wait_for "taskr" test -S "$tmp/taskr.sock"
+
+mkdir -p "$tmp/snippets" "$tmp/nginx-tmp"
+cp "$repo"/nginx/snippets/*.conf "$tmp/snippets/"
+user_line=""
+[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+sed -e "s|@USER@|$user_line|" -e "s|@RUN@|$tmp|g" -e "s|@ROOT@|$repo/nginx/www|" \
+    -e "s|@PORT@|$port|" -e "s|@HELLOPORT@|$hello_port|" -e "s|@SQLITEPORT@|$sqlite_port|" \
+    -e "s|@SOCKET@|$tmp/taskr.sock|" -e "s|@HELLOSOCKET@|$tmp/hello.sock|" -e "s|@SQLITESOCKET@|$tmp/sqlite.sock|" \
+    "$here/nginx.conf.in" > "$tmp/nginx.conf"
+nginx -p "$tmp" -c "$tmp/nginx.conf" &
+pids+=("$!")
+wait_for "nginx" curl -sf "$base/healthz"
+
+# Two users: one logged in, one logged in and connected to the stand-in.
+signup() { # JAR USERNAME
+    local csrf
+    csrf=$(curl -s -c "$1" -b "$1" "$base/signup" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p')
+    curl -s -o /dev/null -c "$1" -b "$1" "$base/signup" --data-urlencode "username=$2" \
+        --data-urlencode "password=bench password" --data-urlencode "_csrf=$csrf"
+    awk '$6 == "taskr_session" { print $7 }' "$1"
+}
+session_in=$(signup "$tmp/in.jar" bench-user)
+session_connected=$(signup "$tmp/connected.jar" bench-connected)
+authorize=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$tmp/connected.jar" "$base/integrations/attio/connect")
+callback=$(curl -s -o /dev/null -w '%{redirect_url}' "$authorize")
+curl -s -o /dev/null -b "$tmp/connected.jar" "$callback"
+curl -s -b "$tmp/connected.jar" "$base/" | grep -q "Stand-in Workspace" || fail "the connected user sees no tasks"
+home_out_bytes=$(curl -s "$base/" | wc -c)
+home_in_bytes=$(curl -s -H "Cookie: taskr_session=$session_in" "$base/" | wc -c)
+
+# The baselines: a fixed page of the logged-out home's size; a primary-key
+# read on a sessions table like taskr's, then a page of the logged-in home's size.
+sqlite3 "$tmp/baseline.sqlite3" "PRAGMA journal_mode=WAL;
+    CREATE TABLE sessions (id_hash BLOB PRIMARY KEY, user_id INTEGER, csrf_token TEXT NOT NULL,
+                           created_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL);
+    INSERT INTO sessions VALUES (zeroblob(32), 1, 'token', 0, 0);
+    UPDATE sessions SET id_hash = X'$(printf '42%.0s' $(seq 32))';" >/dev/null
+"$tmp/baseline" hello "$tmp/hello.sock" 4 "$home_out_bytes" &
+pids+=("$!")
+"$tmp/baseline" sqlite "$tmp/sqlite.sock" 4 "$home_in_bytes" "$tmp/baseline.sqlite3" &
+pids+=("$!")
+wait_for "the baselines" curl -sf "http://127.0.0.1:$hello_port/"
+curl -sf -o /dev/null "http://127.0.0.1:$sqlite_port/" || fail "the SQLite baseline does not answer"
+
+# measure NAME URL [wrk options...]: one wrk run; appends "rps p50 p99 errors" to $tmp/NAME.
+measure() {
+    local name=$1 url=$2
+    shift 2
+    wrk "${wrk_load[@]}" "$@" "$url" > "$tmp/wrk.out" 2>&1
+    awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /Requests\/sec/ { rps = $2 }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Non-2xx or 3xx responses/ { errors += $NF }
+        /Socket errors/ { gsub(/,/, ""); errors += $4 + $6 + $8 + $10 }
+        END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, errors }
+    ' "$tmp/wrk.out" >> "$tmp/$name"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+column_median() { awk -v c="$2" '{ print $c }' "$tmp/$1" | median; }
+column_max() { awk -v c="$2" 'BEGIN { m = 0 } { if ($c > m) m = $c } END { print m }' "$tmp/$1"; }
+rss_kib() { awk -v f="$1" '$1 == f":" { print $2 }' "/proc/$taskr_pid/status"; }
+requests_served() { grep -c ' GET \| POST ' "$tmp/taskr.log"; }
+
+cookie_in="Cookie: taskr_session=$session_in"
+cookie_connected="Cookie: taskr_session=$session_connected"
+for round in $(seq "$rounds"); do
+    echo "== round $round of $rounds"
+    measure hello-healthz "http://127.0.0.1:$hello_port/healthz"
+    measure taskr-healthz "$base/healthz"
+    measure hello-home "http://127.0.0.1:$hello_port/"
+    measure taskr-home "$base/"
+    measure sqlite-home-in "http://127.0.0.1:$sqlite_port/" -H "$cookie_in"
+    measure taskr-home-in "$base/" -H "$cookie_in"
+    measure taskr-home-connected "$base/" -H "$cookie_connected"
+    [ "$round" -eq 1 ] && rss_after_first=$(rss_kib VmRSS) && served_after_first=$(requests_served)
+done
+rss_after_last=$(rss_kib VmRSS)
+served_after_last=$(requests_served)
+hwm_home=$(rss_kib VmHWM)
+
+echo "== log-in: 64 concurrent, each a real log-in"
+python3 "$here/visitor_sessions.py" "$base" 4000 > "$tmp/pairs" || fail "cannot make visitor sessions"
+wrk_load=(-t2 -c64 "-d${seconds}s" --latency)
+measure taskr-login "$base/login" -s "$here/login.lua" -- "$tmp/pairs" bench-user "bench%20password" 2
+hwm_login=$(rss_kib VmHWM)
+
+echo "== a hanging Attio: every call 20 s, 64 connections on the connected home page"
+curl -sf -o /dev/null -X POST --data mode=api_slow "$standin/_standin/mode"
+wrk -t1 -c64 -d"$((seconds + 10))s" -H "$cookie_connected" "$base/" > "$tmp/hammer.out" 2>&1 &
+hammer=$!
+sleep 2  # let the hammer park what it can on Attio first
+wrk_load=(-t1 -c4 "-d${seconds}s" --latency)
+measure hanging-healthz "$base/healthz"
+measure hanging-login "$base/login"
+wait "$hammer"
+curl -sf -o /dev/null -X POST --data mode=normal "$standin/_standin/mode"
+hammer_rps=$(awk '/Requests\/sec/ { printf "%.0f", $2 }' "$tmp/hammer.out")
+
+# The table.
+row() { # LABEL TASKR BASELINE TARGET_RATIO
+    local rps p50 p99 errors base_rps ratio verdict=""
+    rps=$(column_median "$2" 1); p50=$(column_median "$2" 2); p99=$(column_median "$2" 3); errors=$(column_max "$2" 4)
+    if [ -n "$3" ]; then
+        base_rps=$(column_median "$3" 1)
+        ratio=$(awk -v a="$rps" -v b="$base_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+    else
+        base_rps="–"; ratio="–"
+    fi
+    if [ -n "$4" ]; then
+        verdict=$(awk -v a="$rps" -v b="$base_rps" -v t="$4" -v p="$p99" -v e="$errors" \
+            'BEGIN { ok = (100 * a / b >= t) && (p <= 5) && (e == 0); print ok ? "met" : "MISSED" }')
+        verdict="$verdict (≥ $4 %, p99 ≤ 5 ms, 0 errors)"
+    fi
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$1" "$rps" "$base_rps" "$ratio" "$p50" "$p99" "$errors" "$verdict"
+}
+echo
+echo "taskr $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c32 -d${seconds}s, nginx worker_processes 1, medians of $rounds interleaved rounds"
+echo
+echo "| scenario | taskr req/s | baseline req/s | ratio | p50 ms | p99 ms | errors | target |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
+row "GET /healthz (vs hello)" taskr-healthz hello-healthz ""
+row "GET / logged out (vs hello)" taskr-home hello-home 90
+row "GET / logged in, not connected (vs SQLite read)" taskr-home-in sqlite-home-in 90
+row "GET / logged in, connected (stand-in)" taskr-home-connected "" ""
+row "POST /login, 64 concurrent (log-ins/s)" taskr-login "" ""
+echo
+rss_verdict=$(awk -v a="$rss_after_first" -v b="$rss_after_last" 'BEGIN { print (b <= 32768 && b <= a * 1.05) ? "met" : "MISSED" }')
+echo "taskr RSS: $((rss_after_first / 1024)) MiB after round 1 ($served_after_first requests), $((rss_after_last / 1024)) MiB after round $rounds ($served_after_last requests), peak $((hwm_home / 1024)) MiB on the home pages, peak $((hwm_login / 1024)) MiB after the log-ins; target ≤ 32 MiB and not growing: $rss_verdict"
+hang_verdict=$(awk -v a="$(column_median hanging-healthz 3)" -v b="$(column_median hanging-login 3)" \
+    -v e1="$(column_max hanging-healthz 4)" -v e2="$(column_max hanging-login 4)" \
+    'BEGIN { print (a < 50 && b < 50 && e1 == 0 && e2 == 0) ? "met" : "MISSED" }')
+echo "hanging Attio ($hammer_rps req/s on the connected home meanwhile): /healthz p99 $(column_median hanging-healthz 3) ms, GET /login p99 $(column_median hanging-login 3) ms, errors $(column_max hanging-healthz 4)+$(column_max hanging-login 4); target < 50 ms: $hang_verdict"

@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""Prints N "cookie csrf" lines: fresh visitor sessions with the CSRF token of
+the log-in form, for the log-in benchmark (bench/login.lua).
+
+    visitor_sessions.py http://127.0.0.1:39050 2000 > pairs.txt
+"""
+import http.client
+import re
+import sys
+from urllib.parse import urlsplit
+
+base, count = urlsplit(sys.argv[1]), int(sys.argv[2])
+connection = http.client.HTTPConnection(base.hostname, base.port)
+token = re.compile(r'name="_csrf" value="([^"]+)"')
+for _ in range(count):
+    connection.request("GET", "/login")
+    response = connection.getresponse()
+    body = response.read().decode()
+    cookie = re.search(r"taskr_session=([^;]+)", response.getheader("Set-Cookie") or "")
+    csrf = token.search(body)
+    if response.status != 200 or not cookie or not csrf:
+        sys.exit(f"GET /login answered {response.status} without a session")
+    print(cookie.group(1), csrf.group(1))
