@@ -5,6 +5,8 @@
 # medians, and ratios to the baseline are what the targets mean.
 #
 #   bench/run.sh [path/to/taskr]     BENCH_ROUNDS=3 BENCH_SECONDS=10
+#   BENCH_HOLD=FILE bench/run.sh     set up, write "pid cookie cookie" to FILE, and
+#                                    wait (to profile by hand)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -33,6 +35,7 @@ cleanup() {
     [ -n "${BENCH_KEEP:-}" ] && echo "bench: kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 fail() { echo "bench: $*" >&2; exit 1; }
 wait_for() { # DESCRIPTION COMMAND...
     local what=$1 tries=100
@@ -104,6 +107,13 @@ pids+=("$!")
 pids+=("$!")
 wait_for "the baselines" curl -sf "http://127.0.0.1:$hello_port/"
 curl -sf -o /dev/null "http://127.0.0.1:$sqlite_port/" || fail "the SQLite baseline does not answer"
+
+if [ -n "${BENCH_HOLD:-}" ]; then
+    # For profiling by hand: everything is up; Ctrl-C (or SIGTERM) tears it down.
+    echo "taskr pid $taskr_pid on $base; logged-in cookie: taskr_session=$session_in; connected: taskr_session=$session_connected"
+    echo "$taskr_pid $session_in $session_connected" > "${BENCH_HOLD}"
+    while :; do sleep 1; done
+fi
 
 # measure NAME URL [wrk options...]: one wrk run; appends "rps p50 p99 errors" to $tmp/NAME.
 measure() {

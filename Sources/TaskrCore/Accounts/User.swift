@@ -1,5 +1,5 @@
 /// A Taskr account.
-public struct User: Sendable, Equatable {
+public struct User: Sendable, Hashable {
     public let id: Int64
     /// The name as the user typed it (trimmed, NFC): shown on pages, always escaped.
     public let username: String

@@ -1,7 +1,7 @@
 /// What the logged-in home page shows of Attio.
-struct Dashboard: Sendable, Equatable {
+struct Dashboard: Sendable, Hashable {
     /// One task, ready to show (every field is escaped by the template).
-    struct Task: Sendable, Equatable {
+    struct Task: Sendable, Hashable {
         let text: String
         let deadline: String?
         let isCompleted: Bool

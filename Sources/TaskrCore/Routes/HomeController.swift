@@ -6,6 +6,14 @@ struct HomeController: Sendable {
     let attio: AttioService
     /// The logged-out page is the same for everyone: rendered once.
     private let loggedOut: Response
+    /// A logged-in page depends only on these; the same ones come back on
+    /// every visit of a session.
+    private struct Inputs: Hashable, Sendable {
+        let user: User
+        let csrf: String
+        let attio: Dashboard
+    }
+    private let pages = RenderCache<Inputs>(capacity: 1024)
 
     init(views: Views, attio: AttioService) {
         self.views = views
@@ -14,7 +22,8 @@ struct HomeController: Sendable {
     }
 
     func show(_ request: Request, _ context: RequestContext) throws -> Response {
-        guard let user = context.user else { return loggedOut }
-        return .html(views.home(user: user, csrf: context.session?.csrfToken, attio: try attio.dashboard(for: user)))
+        guard let user = context.user, let session = context.session else { return loggedOut }
+        let inputs = Inputs(user: user, csrf: session.csrfToken, attio: try attio.dashboard(for: user))
+        return .html(pages.page(for: inputs) { views.home(user: $0.user, csrf: $0.csrf, attio: $0.attio) })
     }
 }

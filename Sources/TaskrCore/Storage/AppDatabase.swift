@@ -9,6 +9,7 @@ import GRDB
 /// a writer wait for another process's transaction instead of failing.
 public final class AppDatabase: Sendable {
     let pool: DatabasePool
+    private let threadReaders: ThreadReaders
 
     /// Opens (creating it `0600` if needed) and migrates the database at `path`.
     ///
@@ -28,13 +29,15 @@ public final class AppDatabase: Sendable {
         configuration.label = "taskr"
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        threadReaders = ThreadReaders(path: path, busyTimeout: busyTimeout)
     }
 
-    /// The first row of a single `SELECT`, mapped, on the request path: no
+    /// The first row of a single `SELECT`, mapped, on the request path: on
+    /// the calling thread's own connection (``ThreadReaders``), without a
     /// transaction around it (one statement reads one consistent snapshot
-    /// anyway), and the statement prepared once per connection and reused.
+    /// anyway), the statement prepared once per connection and reused.
     func fetchOne<T>(_ sql: String, arguments: StatementArguments, _ map: (Row) throws -> T) throws -> T? {
-        try pool.unsafeRead { db in
+        try threadReaders.reader().inDatabase { db in
             try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(map)
         }
     }
