@@ -119,7 +119,8 @@ fi
 measure() {
     local name=$1 url=$2
     shift 2
-    wrk "${wrk_load[@]}" "$@" "$url" > "$tmp/wrk.out" 2>&1
+    # The URL before any "--": what follows that goes to the wrk script.
+    wrk "${wrk_load[@]}" "$url" "$@" > "$tmp/wrk.out" 2>&1
     awk '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         /Requests\/sec/ { rps = $2 }
@@ -147,9 +148,12 @@ for round in $(seq "$rounds"); do
     measure sqlite-home-in "http://127.0.0.1:$sqlite_port/" -H "$cookie_in"
     measure taskr-home-in "$base/" -H "$cookie_in"
     measure taskr-home-connected "$base/" -H "$cookie_connected"
-    [ "$round" -eq 1 ] && rss_after_first=$(rss_kib VmRSS) && served_after_first=$(requests_served)
+    [ "$round" -eq 1 ] && rss_after_first=$(rss_kib VmRSS) && anon_after_first=$(rss_kib RssAnon) \
+        && served_after_first=$(requests_served)
 done
 rss_after_last=$(rss_kib VmRSS)
+anon_after_last=$(rss_kib RssAnon)
+file_after_last=$(rss_kib RssFile)
 served_after_last=$(requests_served)
 hwm_home=$(rss_kib VmHWM)
 
@@ -158,6 +162,7 @@ python3 "$here/visitor_sessions.py" "$base" 4000 > "$tmp/pairs" || fail "cannot 
 wrk_load=(-t2 -c64 "-d${seconds}s" --latency)
 measure taskr-login "$base/login" -s "$here/login.lua" -- "$tmp/pairs" bench-user "bench%20password" 2
 hwm_login=$(rss_kib VmHWM)
+rss_after_login=$(rss_kib VmRSS)
 
 echo "== a hanging Attio: every call 20 s, 64 connections on the connected home page"
 curl -sf -o /dev/null -X POST --data mode=api_slow "$standin/_standin/mode"
@@ -200,7 +205,7 @@ row "GET / logged in, connected (stand-in)" taskr-home-connected "" ""
 row "POST /login, 64 concurrent (log-ins/s)" taskr-login "" ""
 echo
 rss_verdict=$(awk -v a="$rss_after_first" -v b="$rss_after_last" 'BEGIN { print (b <= 32768 && b <= a * 1.05) ? "met" : "MISSED" }')
-echo "taskr RSS: $((rss_after_first / 1024)) MiB after round 1 ($served_after_first requests), $((rss_after_last / 1024)) MiB after round $rounds ($served_after_last requests), peak $((hwm_home / 1024)) MiB on the home pages, peak $((hwm_login / 1024)) MiB after the log-ins; target ≤ 32 MiB and not growing: $rss_verdict"
+echo "taskr RSS: $((rss_after_first / 1024)) MiB after round 1 ($served_after_first requests), $((rss_after_last / 1024)) MiB after round $rounds ($served_after_last requests): $((file_after_last / 1024)) MiB of it mapped files (shared libraries), $((anon_after_first / 1024)) → $((anon_after_last / 1024)) MiB anonymous; peak $((hwm_home / 1024)) MiB (start-up included); after the log-ins $((rss_after_login / 1024)) MiB, peak $((hwm_login / 1024)) MiB. Target ≤ 32 MiB and not growing: $rss_verdict"
 hang_verdict=$(awk -v a="$(column_median hanging-healthz 3)" -v b="$(column_median hanging-login 3)" \
     -v e1="$(column_max hanging-healthz 4)" -v e2="$(column_max hanging-login 4)" \
     'BEGIN { print (a < 50 && b < 50 && e1 == 0 && e2 == 0) ? "met" : "MISSED" }')

@@ -22,6 +22,9 @@ final class ThreadReaders: @unchecked Sendable {
         configuration.readonly = true
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "taskr.thread-reader"
+        // A small page cache each: there is one connection per worker, and
+        // the operating system caches the file anyway.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -256") }
         self.configuration = configuration
         // The slot's destructor closes the connection when its thread ends.
         pthread_key_create(&key) { pointer in
