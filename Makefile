@@ -10,7 +10,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # stand-in) for the smoke tests and the demo.
 PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3
 
-.PHONY: deps build run demo test unit-test smoke-test smoke install clean
+.PHONY: deps build run demo test unit-test smoke-test smoke bench install clean
 
 ## deps: install the Debian packages that are missing (apt-get update first)
 deps:
@@ -43,6 +43,11 @@ unit-test: deps
 
 smoke-test: build
 	Tests/smoke/run-local.sh .build/release/taskr
+
+## bench: taskr against a C libfcgi baseline through nginx, wrk, interleaved rounds (not part of test)
+bench: build
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends wrk gcc libc6-dev; }
+	bench/run.sh .build/release/taskr
 
 ## smoke: read-only smoke checks of a deployed site: make smoke URL=https://taskr.example.com
 smoke:
