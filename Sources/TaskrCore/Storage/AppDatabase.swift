@@ -18,8 +18,8 @@ public final class AppDatabase: Sendable {
     ///
     /// - Parameter busyTimeout: how long, in seconds, a statement waits for
     ///   another connection's lock before it fails with `SQLITE_BUSY`.
-    /// - Parameter readers: how many connections may read at once; give it
-    ///   the number of threads that read, so none waits for a reader.
+    /// - Parameter readers: how many pool connections may read at once. The
+    ///   reads every request makes go through ``ThreadReaders`` instead.
     public init(path: String, busyTimeout: Double = 5, readers: Int = 5) throws {
         try Self.createPrivately(path)
         var configuration = GRDB.Configuration()
