@@ -20,32 +20,17 @@ wrk_load=(-t2 -c32 "-d${seconds}s" --latency)
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
+SMOKE_TMP=$tmp
+# shellcheck source=../Tests/smoke/lib.sh
+. "$repo/Tests/smoke/lib.sh"  # wait_for, stop_processes
 pids=()
 cleanup() {
-    # TERM first: an nginx master killed outright would leave its workers behind.
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for _ in $(seq 20); do
-        local alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ "$alive" -eq 0 ] && break
-        sleep 0.1
-    done
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    wait 2>/dev/null
+    stop_processes "${pids[@]}"
     [ -n "${BENCH_KEEP:-}" ] && echo "bench: kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap "exit 130" INT TERM
 fail() { echo "bench: $*" >&2; exit 1; }
-wait_for() { # DESCRIPTION COMMAND...
-    local what=$1 tries=100
-    shift
-    until "$@" >/dev/null 2>&1; do
-        tries=$((tries - 1))
-        [ "$tries" -gt 0 ] || fail "timed out waiting for $what"
-        sleep 0.1
-    done
-}
 
 echo "== setting up in $tmp"
 cc -O2 -Wall -o "$tmp/baseline" "$here/baseline.c" -lfcgi -lsqlite3 -lpthread || fail "cannot build the baseline"
@@ -53,7 +38,7 @@ cc -O2 -Wall -o "$tmp/baseline" "$here/baseline.c" -lfcgi -lsqlite3 -lpthread ||
 python3 "$repo/Tests/standin/attio_standin.py" --port "$standin_port" \
     --client-id bench-client --client-secret bench-secret 2>/dev/null &
 pids+=("$!")
-wait_for "the Attio stand-in" curl -sf "$standin/_standin/stats"
+wait_for "the Attio stand-in" 10 curl -sf "$standin/_standin/stats" || fail "no Attio stand-in"
 
 (cd "$tmp" && exec env TASKR_DATABASE="$tmp/taskr.sqlite3" \
     ATTIO_CLIENT_ID=bench-client ATTIO_CLIENT_SECRET=bench-secret \
@@ -63,7 +48,7 @@ wait_for "the Attio stand-in" curl -sf "$standin/_standin/stats"
     "$taskr" serve --socket "$tmp/taskr.sock" --socket-mode 0666 2>"$tmp/taskr.log") &
 taskr_pid=$!
 pids+=("$taskr_pid")
-wait_for "taskr" test -S "$tmp/taskr.sock"
+wait_for "taskr" 20 test -S "$tmp/taskr.sock" || fail "taskr did not start"
 
 mkdir -p "$tmp/snippets" "$tmp/nginx-tmp"
 cp "$repo"/nginx/snippets/*.conf "$tmp/snippets/"
@@ -75,7 +60,7 @@ sed -e "s|@USER@|$user_line|" -e "s|@RUN@|$tmp|g" -e "s|@ROOT@|$repo/nginx/www|"
     "$here/nginx.conf.in" > "$tmp/nginx.conf"
 nginx -p "$tmp" -c "$tmp/nginx.conf" &
 pids+=("$!")
-wait_for "nginx" curl -sf "$base/healthz"
+wait_for "nginx" 10 curl -sf "$base/healthz" || fail "nginx did not start"
 
 # Two users: one logged in, one logged in and connected to the stand-in.
 signup() { # JAR USERNAME
@@ -105,7 +90,7 @@ sqlite3 "$tmp/baseline.sqlite3" "PRAGMA journal_mode=WAL;
 pids+=("$!")
 "$tmp/baseline" sqlite "$tmp/sqlite.sock" 4 "$home_in_bytes" "$tmp/baseline.sqlite3" &
 pids+=("$!")
-wait_for "the baselines" curl -sf "http://127.0.0.1:$hello_port/"
+wait_for "the baselines" 10 curl -sf "http://127.0.0.1:$hello_port/" || fail "the baseline does not answer"
 curl -sf -o /dev/null "http://127.0.0.1:$sqlite_port/" || fail "the SQLite baseline does not answer"
 
 if [ -n "${BENCH_HOLD:-}" ]; then

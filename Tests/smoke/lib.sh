@@ -53,6 +53,21 @@ wait_for() {
     done
 }
 
+# stop_processes PID...: TERM, a moment to exit, then KILL for what is left.
+# TERM first: an nginx master killed outright would leave its workers behind.
+stop_processes() {
+    local pid alive
+    for pid in "$@"; do kill -TERM "$pid" 2>/dev/null; done
+    for _ in $(seq 20); do
+        alive=0
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" -eq 0 ] && break
+        sleep 0.1
+    done
+    for pid in "$@"; do kill -KILL "$pid" 2>/dev/null; done
+    wait 2>/dev/null
+}
+
 smoke_summary() {
     echo "$SMOKE_PASSED passed, $SMOKE_FAILED failed"
     [ "$SMOKE_FAILED" -eq 0 ]

@@ -27,16 +27,7 @@ chmod 755 "$SMOKE_TMP"
 
 pids=()
 cleanup() {
-    # TERM first: an nginx master killed outright would leave its workers behind.
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    for _ in $(seq 20); do
-        local alive=0
-        for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-        [ "$alive" -eq 0 ] && break
-        sleep 0.1
-    done
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    wait 2>/dev/null
+    stop_processes "${pids[@]}"
     rm -rf "$SMOKE_TMP"
 }
 trap cleanup EXIT
