@@ -50,11 +50,6 @@ struct Serve: AsyncParsableCommand {
         // conversion, i.e. for every log line's timestamp. Naming the same
         // file once makes it read it once.
         if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 1) }
-        // Argon2id takes 19 MiB per hash. glibc would serve the next such
-        // block from the heap once one was freed (its mmap threshold grows),
-        // and the heap keeps its pages: a fixed threshold returns every hash's
-        // memory to the system when the hash is done.
-        setMallocMmapThreshold(1 << 20)
         let settings: Settings
         do {
             settings = try await Settings.load()
@@ -148,13 +143,4 @@ private func runOnDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () ->
     await withCheckedContinuation { continuation in
         Thread { continuation.resume(returning: work()) }.start()
     }
-}
-
-/// `mallopt(M_MMAP_THRESHOLD, bytes)`, looked up at run time: Swift's Glibc
-/// module leaves `malloc.h` out.
-private func setMallocMmapThreshold(_ bytes: Int32) {
-    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-    let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD in malloc.h
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
-    _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, bytes)
 }
