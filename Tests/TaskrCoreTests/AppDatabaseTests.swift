@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 import Testing
 @testable import TaskrCore
 
@@ -23,6 +25,28 @@ struct AppDatabaseTests {
             let mode = try first.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             #expect(first.isAvailable() && second.isAvailable())
+        }
+    }
+
+    /// `spawn-fcgi -F N` starts N processes on a new file at the same instant:
+    /// every one of them must come up, and the schema be migrated once.
+    @Test func processesStartingTogetherOnANewFileAllOpenIt() async throws {
+        try await withTemporaryDirectory { directory in
+            for round in 0..<5 {
+                let path = directory.appendingPathComponent("race-\(round).sqlite3").path
+                let failures = Mutex<[String]>([])
+                DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                    do {
+                        _ = try AppDatabase(path: path)
+                    } catch {
+                        failures.withLock { $0.append(String(describing: error)) }
+                    }
+                }
+                #expect(failures.withLock { $0 } == [])
+                let database = try AppDatabase(path: path)
+                let applied = try database.pool.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+                #expect(applied == ["v1-accounts", "v2-attio"])
+            }
         }
     }
 

@@ -14,7 +14,8 @@ public final class AppDatabase: Sendable {
     /// Opens (creating it `0600` if needed) and migrates the database at `path`.
     ///
     /// Migrations are idempotent: they run in one transaction each, and ones
-    /// already applied are skipped, so concurrent starts are safe.
+    /// already applied are skipped, so concurrent starts are safe (see
+    /// ``migrate(_:)``).
     ///
     /// - Parameter busyTimeout: how long, in seconds, a statement waits for
     ///   another connection's lock before it fails with `SQLITE_BUSY`.
@@ -28,7 +29,7 @@ public final class AppDatabase: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.label = "taskr"
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        try Self.migrate(pool)
         threadReaders = ThreadReaders(path: path, busyTimeout: busyTimeout)
     }
 
@@ -57,6 +58,27 @@ public final class AppDatabase: Sendable {
             return true
         } catch {
             return false
+        }
+    }
+
+    /// Runs the migrations that are not applied yet.
+    ///
+    /// GRDB reads which migrations are applied before it takes the write
+    /// lock, so processes starting together on a new file (`spawn-fcgi -F N`)
+    /// may both run the same one. Each migration is one immediate
+    /// transaction: the loser's fails whole ("table already exists") and
+    /// rolls back, and it looks again at what is applied now.
+    private static func migrate(_ pool: DatabasePool) throws {
+        var attempt = 1
+        while true {
+            do {
+                try migrator.migrate(pool)
+                return
+            } catch {
+                if try pool.read(migrator.hasCompletedMigrations) { return }
+                guard attempt < 5 else { throw error }
+                attempt += 1
+            }
         }
     }
 
