@@ -1,7 +1,9 @@
+import Dispatch
 import Foundation
 import GRDB
 import HTTP
 import Sodium
+import Synchronization
 import Testing
 @testable import TaskrCore
 
@@ -468,6 +470,27 @@ struct AttioKeyTests {
             #expect(second == first)
             try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
             #expect(throws: KeyFileError.self) { try SecretKeyFile.loadOrCreate(at: path, logger: logs.logger) }
+        }
+    }
+
+    /// Processes starting together with no key (`spawn-fcgi -F N`) must all
+    /// end up with the one key that was written, never a half-written file.
+    @Test func processesStartingTogetherAgreeOnOneKey() async throws {
+        try await withTemporaryDirectory { directory in
+            for round in 0..<10 {
+                let path = directory.appendingPathComponent("race-\(round).sqlite3.key").path
+                let keys = Mutex<[String]>([])
+                DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                    let key = try? SecretKeyFile.loadOrCreate(at: path, logger: LogCapture().logger)
+                    keys.withLock { $0.append(key?.id ?? "failed") }
+                }
+                let ids = keys.withLock { $0 }
+                #expect(!ids.contains("failed"))
+                #expect(Set(ids).count == 1)
+                #expect(try SecretKeyFile.loadOrCreate(at: path, logger: LogCapture().logger).id == ids.first)
+                let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("race-\(round).") }
+                #expect(leftovers == ["race-\(round).sqlite3.key"])
+            }
         }
     }
 }

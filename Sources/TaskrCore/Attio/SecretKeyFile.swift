@@ -20,19 +20,23 @@ public enum SecretKeyFile {
             guard let key = SecretKey.parsing(text) else { throw KeyFileError(path: path, reason: "it does not hold a 32-byte key") }
             return key
         }
+        // Written whole to a private file first, then linked into place:
+        // link() is atomic and fails if a key is there already, so processes
+        // starting together (spawn-fcgi -F N) never read a half-written key
+        // and all end up with the one that won.
         let key = SecretKey.generate()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            // Another process may have just created it: read that one.
-            if errno == EEXIST, let text = try? String(contentsOfFile: path, encoding: .utf8), let existing = SecretKey.parsing(text) {
-                return existing
-            }
-            throw KeyFileError(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
+        let temporary = "\(path).\(getpid()).\(UInt64.random(in: .min ... .max)).tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw KeyFileError(path: path, reason: String(cString: strerror(errno))) }
+        defer { unlink(temporary) }
         let line = Array((key.base64URL + "\n").utf8)
-        guard write(fd, line, line.count) == line.count, fsync(fd) == 0 else {
-            throw KeyFileError(path: path, reason: String(cString: strerror(errno)))
+        let written = write(fd, line, line.count) == line.count && fsync(fd) == 0
+        let writeError = errno
+        close(fd)
+        guard written else { throw KeyFileError(path: path, reason: String(cString: strerror(writeError))) }
+        guard link(temporary, path) == 0 else {
+            guard errno == EEXIST else { throw KeyFileError(path: path, reason: String(cString: strerror(errno))) }
+            return try loadOrCreate(at: path, logger: logger)
         }
         logger.warning("TASKR_SECRET_KEY is not set: generated a key into \(path) (mode 0600). Back it up with the database; without it the stored Attio tokens cannot be read.")
         return key
