@@ -3,7 +3,34 @@
 # a self-signed certificate. Sourced by run-local.sh, which provides lib.sh,
 # $repo, $pids and a running taskr.
 
+# has_security_headers: the last response carries every header of
+# taskr-security-headers.conf, and HSTS.
+has_security_headers() {
+    header_is strict-transport-security "max-age=63072000" &&
+        header_has content-security-policy "default-src 'none'; .*frame-ancestors 'none'" &&
+        header_is x-content-type-options nosniff &&
+        header_has referrer-policy "\(same-origin\|no-referrer\)" &&
+        header_is x-frame-options DENY &&
+        header_is cross-origin-opener-policy same-origin &&
+        header_has permissions-policy "camera=()"
+}
+
+# headers_on STATUS WHAT URL [curl args...]: the answer has STATUS and every security header.
+headers_on() {
+    local status=$1 what=$2 url=$3
+    shift 3
+    # shellcheck disable=SC2086
+    fetch "$url" $tls "$@"
+    check "security headers on $what ($status)" status_and_headers "$status"
+}
+
+status_and_headers() {
+    status_is "$1" && has_security_headers
+}
+
 # production_checks SOCKET: checks the TLS site in front of taskr at SOCKET.
+# Leaves the production nginx running (production_after_taskr checks it
+# once taskr is gone).
 production_checks() {
     local socket=$1
     local dir=$SMOKE_TMP/production
@@ -47,11 +74,11 @@ http {
 CONF
     check "the production configuration passes nginx -t" nginx -q -t -p "$dir" -c "$dir/nginx.conf"
     nginx -p "$dir" -c "$dir/nginx.conf" 2>"$dir/nginx-error.log" &
-    local production_nginx=$!
+    production_nginx=$!
     pids+=("$production_nginx")
 
-    local tls="--cacert $dir/cert.pem --resolve $host:$https_port:127.0.0.1 --resolve $host:$http_port:127.0.0.1"
-    local site="https://$host:$https_port"
+    tls="--cacert $dir/cert.pem --resolve $host:$https_port:127.0.0.1 --resolve $host:$http_port:127.0.0.1"
+    site="https://$host:$https_port"
     wait_for "the production nginx" 10 curl -sf $tls "$site/healthz"
 
     fetch "http://$host:$http_port/login?next=%2F" $tls
@@ -95,6 +122,26 @@ CONF
     # shellcheck disable=SC2086
     check "TLS 1.2 is accepted" curl -sf $tls --tlsv1.2 --tls-max 1.2 -o /dev/null "$site/healthz"
 
+    # Every kind of answer, from taskr and from nginx, carries the headers.
+    headers_on 200 "a page" "$site/"
+    headers_on 200 "a static file" "$site/static/taskr.css"
+    headers_on 200 "the favicon" "$site/favicon.ico"
+    headers_on 303 "a redirect" "$site/integrations/attio/connect"
+    headers_on 400 "malformed percent-encoding" "$site/%zz"
+    headers_on 403 "a POST without _csrf" "$site/login" -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+        -H "Origin: https://$host" --data 'username=a&password=b'
+    headers_on 404 "an unknown page" "$site/no-such-page"
+    headers_on 404 "an unknown static file" "$site/static/no-such.css"
+    headers_on 405 "a wrong method" "$site/healthz" -X POST -H "Origin: https://$host" --data ''
+    headers_on 413 "nginx's too-large page" "$site/signup" -X POST -H 'Content-Type: application/x-www-form-urlencoded' \
+        --data-binary "@$SMOKE_TMP/big-body"
+    headers_on 415 "a wrong content type" "$site/login" -X POST -H 'Content-Type: text/plain' -H "Origin: https://$host" --data 'x'
+    fetch "$site/login" $tls -c "$dir/jar"
+    local csrf
+    csrf=$(sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' "$BODY" | head -n 1)
+    headers_on 401 "a wrong password" "$site/login" -b "$dir/jar" -X POST -H "Origin: https://$host" \
+        --data "username=nobody&password=wrong-password&_csrf=$csrf"
+
     # limit_req on /login: 10 a minute with bursts of 10, so the 12th at once is refused.
     local statuses=""
     for _ in $(seq 12); do
@@ -103,7 +150,14 @@ CONF
     done
     check "a burst of log-in requests is rate-limited with 429" bash -c "[[ '$statuses' == *429 ]]"
     check "the 429 page is Taskr's" body_has "Too many attempts"
+    check "security headers on nginx's rate-limit page (429)" has_security_headers
+}
 
+# production_after_taskr: with taskr stopped, nginx's 502 page still carries
+# the headers; then stops the production nginx.
+production_after_taskr() {
+    headers_on 502 "nginx's page when taskr is down" "$site/"
+    check "the 502 page is Taskr's" body_has "Taskr is unavailable"
     kill -QUIT "$production_nginx" 2>/dev/null
     wait "$production_nginx" 2>/dev/null
 }

@@ -163,5 +163,6 @@ stop_nginx
 kill -TERM "$taskr_pid"
 wait "$taskr_pid"
 check "taskr under spawn-fcgi exits 0 after SIGTERM" test $? -eq 0
+production_after_taskr
 
 smoke_summary
