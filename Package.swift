@@ -76,6 +76,29 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Fuzzing: libFuzzer drives these entry points (`make fuzz` builds
+        // taskr-fuzz with -sanitize=fuzzer), FuzzRegressionTests replays the
+        // corpus through them. They reach internals with @testable, so they
+        // build in debug only; `make build` builds the taskr product alone.
+        // libFuzzer's driver entry point (clang's runtime; header only).
+        .systemLibrary(name: "CLibFuzzer"),
+        .target(
+            name: "TaskrFuzzing",
+            dependencies: [
+                "FastCGI",
+                "HTTP",
+                "Sodium",
+                "TaskrCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "taskr-fuzz",
+            dependencies: ["CLibFuzzer", "TaskrFuzzing"],
+            swiftSettings: swiftSettings
+        ),
+
         // Tests
         .testTarget(
             name: "HTTPTests",
@@ -90,6 +113,11 @@ let package = Package(
         .testTarget(
             name: "TaskrCoreTests",
             dependencies: ["TaskrCore", "HTTP"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FuzzRegressionTests",
+            dependencies: ["CLibFuzzer", "TaskrFuzzing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

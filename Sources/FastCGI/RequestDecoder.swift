@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTP
 
 /// Turns the CGI parameters a web server sends over FastCGI (RFC 3875 §4.1)
@@ -6,6 +9,32 @@ import HTTP
 /// Pure: the body is read through a closure, so the mapping is tested
 /// without a socket and the size check happens before a byte is read.
 enum RequestDecoder {
+    /// Copies the borrowed `envp` strings (`NAME=VALUE`, NULL-terminated,
+    /// as libfcgi hands them over) into Swift values at once. A value that is
+    /// not UTF-8 is left out and its name returned, so ``decode`` can answer
+    /// 400; an entry without `=` is skipped.
+    static func params(
+        environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    ) -> (values: [String: String], invalid: String?) {
+        var params: [String: String] = [:]
+        params.reserveCapacity(32)
+        var invalid: String?
+        guard var entry = environment else { return (params, nil) }
+        while let pointer = entry.pointee {
+            let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
+            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                let name = String(decoding: bytes[..<equals], as: UTF8.self)
+                if let value = String(validating: bytes[(equals + 1)...], as: UTF8.self) {
+                    params[name] = value
+                } else {
+                    invalid = name
+                }
+            }
+            entry += 1
+        }
+        return (params, invalid)
+    }
+
     /// Decodes one request.
     ///
     /// - Parameters:

@@ -176,7 +176,7 @@ public final class Server: Sendable {
     /// Reads one accepted request, asks the responder and writes the answer.
     private func answer(_ request: UnsafeMutablePointer<FCGX_Request>) {
         let started = ContinuousClock.now
-        let (params, invalidParameter) = Self.params(of: request)
+        let (params, invalidParameter) = RequestDecoder.params(environment: request.pointee.envp)
         let method = params["REQUEST_METHOD"] ?? "GET"
         let path = Self.loggablePath(params["REQUEST_URI"])
         logger.debug("\(method) \(path) started")
@@ -220,29 +220,6 @@ public final class Server: Sendable {
                 FCGX_PutStr($0.baseAddress, Int32($0.count), stream) == Int32($0.count)
             }
         }
-    }
-
-    /// Copies the borrowed `envp` strings into Swift values at once. A value
-    /// that is not UTF-8 is left out and its name returned, so the decoder
-    /// can answer 400.
-    private static func params(of request: UnsafeMutablePointer<FCGX_Request>) -> (values: [String: String], invalid: String?) {
-        var params: [String: String] = [:]
-        params.reserveCapacity(32)
-        var invalid: String?
-        guard var entry = request.pointee.envp else { return (params, nil) }
-        while let pointer = entry.pointee {
-            let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
-            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                let name = String(decoding: bytes[..<equals], as: UTF8.self)
-                if let value = String(validating: bytes[(equals + 1)...], as: UTF8.self) {
-                    params[name] = value
-                } else {
-                    invalid = name
-                }
-            }
-            entry += 1
-        }
-        return (params, invalid)
     }
 
     /// The path of the request target without its query (which may carry

@@ -1,0 +1,121 @@
+import Dispatch
+import Foundation
+import Logging
+import Sodium
+import Synchronization
+@testable import TaskrCore
+
+/// Attio's answers, through the real ``AttioService`` and the home page.
+///
+/// One harness per process (libFuzzer runs inputs one after another): the
+/// service keeps its caches, so the clock jumps two hours per input, past
+/// every cache lifetime and `Retry-After` cap, and each input is fetched anew.
+final class AttioFuzzing: Sendable {
+    static let shared = AttioFuzzing()
+
+    private let attio = Answer()
+    private let clock = SteppingClock()
+    private let connections = MemoryConnections()
+    private let service: AttioService
+    private let sealer = TokenSealer(current: SecretKey.generate(), previous: [])
+    private let views: Views
+    private let user = User(id: 1, username: "fuzz", passwordHash: "")
+
+    private init() {
+        var settings = AttioSettings()
+        settings.clientID = "fuzz-client"
+        settings.clientSecret = "fuzz-secret"
+        settings.apiURL = URL(string: "http://127.0.0.1:9/")!
+        service = AttioService(
+            settings: settings, http: attio, sealer: sealer,
+            connections: connections, states: MemoryStates(),
+            clock: clock, random: SystemRandom(), maxConcurrentCalls: 1,
+            logger: Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() })
+        views = Self.loadViews()
+    }
+
+    /// Every Attio endpoint answers 200 with `input`: the token exchange,
+    /// `/v2/self`, `/v2/tasks` and `/v2/workspace_members`.
+    func answer(_ input: [UInt8]) {
+        attio.body.withLock { $0 = Data(input) }
+        let now = clock.advance(by: 2 * 3600)
+
+        do {
+            try service.finishConnecting(user: user, code: "fuzz-code")
+        } catch is AttioFailure {
+            // Nothing usable came back: connect with a token of our own, so
+            // the dashboard still asks Attio for tasks.
+            connections.store(AttioConnection(
+                userID: user.id, sealedToken: sealer.seal("fuzz-token", userID: user.id),
+                workspaceID: nil, workspaceName: nil, connectedAt: now))
+        } catch {
+            preconditionFailure("connecting failed with \(error), which is not an Attio failure")
+        }
+
+        let dashboard: Dashboard
+        do {
+            dashboard = try service.dashboard(for: user)
+        } catch {
+            preconditionFailure("the dashboard threw \(error)")
+        }
+        let html = views.home(user: user, csrf: "csrf", attio: dashboard)
+        let shown = [dashboard.workspaceName ?? ""] + dashboard.tasks.flatMap { [$0.text, $0.deadline ?? "", $0.assignees ?? ""] }
+        if shown.contains(where: { $0.contains("<script") }) {
+            precondition(!html.contains("<script"), "Attio's text reached the page unescaped")
+        }
+
+        let retry = AttioClient.retryAfter(String(decoding: input, as: UTF8.self), now: now)
+        precondition(retry >= now && retry <= now.addingTimeInterval(3600), "Retry-After outside [now, now + 1 h]")
+    }
+
+    private static func loadViews() -> Views {
+        let loaded = Mutex<Views?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let views = try await Views.bundled()
+            loaded.withLock { $0 = views }
+            done.signal()
+        }
+        done.wait()
+        return loaded.withLock { $0! }
+    }
+}
+
+/// Every request gets 200 and the current input.
+private final class Answer: HTTPClient {
+    let body = Mutex(Data())
+
+    func send(_ request: OutboundRequest) throws -> OutboundResponse {
+        OutboundResponse(status: 200, headers: ["content-type": "application/json"], body: body.withLock { $0 })
+    }
+}
+
+private final class SteppingClock: WallClock {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
+
+    func now() -> Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) -> Date {
+        current.withLock { $0 += seconds; return $0 }
+    }
+}
+
+/// The in-memory twin of the connection store.
+private final class MemoryConnections: AttioConnectionStore {
+    private let rows = Mutex<[Int64: AttioConnection]>([:])
+
+    func store(_ connection: AttioConnection) { rows.withLock { $0[connection.userID] = connection } }
+    func save(_ connection: AttioConnection) throws { store(connection) }
+    func connection(userID: Int64) throws -> AttioConnection? { rows.withLock { $0[userID] } }
+    func updateSealedToken(userID: Int64, to sealed: TokenSealer.Sealed) throws {
+        rows.withLock { $0[userID]?.sealedToken = sealed }
+    }
+    func delete(userID: Int64) throws { _ = rows.withLock { $0.removeValue(forKey: userID) } }
+}
+
+/// The in-memory twin of the OAuth state store (unused by this harness).
+private final class MemoryStates: OAuthStateStore {
+    func insert(stateHash: [UInt8], sessionHash: [UInt8], at date: Date) throws {}
+    func consume(stateHash: [UInt8]) throws -> (sessionHash: [UInt8], createdAt: Date)? { nil }
+    func deleteOlder(than date: Date) throws {}
+}
