@@ -10,7 +10,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # stand-in) for the smoke tests and the demo.
 PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3
 
-.PHONY: deps build run demo test unit-test smoke-test smoke bench install clean
+.PHONY: deps build run demo test unit-test smoke-test reliability-test fuzz-test fuzz soak smoke bench install clean
 
 ## deps: install the Debian packages that are missing (apt-get update first)
 deps:
@@ -22,9 +22,10 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
 
-## build: the release binary, .build/release/taskr (and its templates beside it)
+## build: the release binary, .build/release/taskr (and its templates beside it).
+## The taskr product only: the fuzzing targets build in debug (they use @testable).
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product taskr
 
 ## run: nginx on http://localhost:3050 in front of spawn-fcgi + taskr; Ctrl-C stops both
 run: build
@@ -34,8 +35,10 @@ run: build
 demo: build
 	scripts/demo.sh
 
-## test: unit and FastCGI tests, then the curl smoke tests through nginx
-test: unit-test smoke-test
+## test: unit and FastCGI tests, the curl smoke tests through nginx, the
+## reliability tests (kill -9, several processes, key rotation, secrets in
+## logs) and a short fuzzing run
+test: unit-test smoke-test reliability-test fuzz-test
 
 unit-test: deps
 	$(SWIFT) build --build-tests
@@ -43,6 +46,24 @@ unit-test: deps
 
 smoke-test: build
 	Tests/smoke/run-local.sh .build/release/taskr
+
+reliability-test: build
+	python3 Tests/reliability/crash_test.py .build/release/taskr
+	python3 Tests/reliability/multiprocess_test.py .build/release/taskr
+	python3 Tests/reliability/security_test.py .build/release/taskr
+
+fuzz-test: deps
+	Tests/fuzz/run.sh 10
+
+## fuzz: libFuzzer (with AddressSanitizer) on every parser of untrusted bytes, FUZZ_SECONDS each
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	Tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+## soak: SOAK_SECONDS (600) of mixed load at a fixed rate; RSS and file descriptors must stay flat (not part of test)
+SOAK_SECONDS ?= 600
+soak: build
+	python3 Tests/reliability/soak.py .build/release/taskr --seconds $(SOAK_SECONDS)
 
 ## bench: taskr against a C libfcgi baseline through nginx, wrk, interleaved rounds (not part of test)
 bench: build
@@ -62,4 +83,4 @@ install: build
 	cp -R .build/release/taskr_TaskrCore.resources $(PREFIX)/bin/
 
 clean:
-	rm -rf .build run
+	rm -rf .build .build-fuzz run

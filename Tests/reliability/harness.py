@@ -1,0 +1,379 @@
+"""The reliability tests' shared parts: the stack (Attio stand-in, taskr under
+spawn-fcgi, nginx), a browser that speaks to it like a person's, and checks
+that print one PASS/FAIL line each.
+
+Python's standard library only, like the stand-in. Everything listens on
+127.0.0.1 and everything started is stopped, also when a test fails.
+"""
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLIENT_ID = "reliability-client"
+CLIENT_SECRET = "reliability-client-secret-0123456789"
+
+
+class Checks:
+    """PASS/FAIL lines and a summary, like the smoke tests'."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print(f"PASS {name}", flush=True)
+        else:
+            self.failed += 1
+            print(f"FAIL {name}" + (f" — {detail}" if detail else ""), flush=True)
+        return ok
+
+    def summary(self):
+        print(f"{self.passed} passed, {self.failed} failed", flush=True)
+        return 0 if self.failed == 0 else 1
+
+
+def wait_for(what, seconds, probe):
+    """Polls `probe` every 0.1 s until it returns true; raises after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if probe():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"timed out after {seconds}s waiting for {what}")
+
+
+def sqlite(database, sql):
+    """Runs `sql` with the sqlite3 shell (a separate process, like an operator's)."""
+    result = subprocess.run(["sqlite3", "-cmd", ".timeout 10000", database, sql],
+                            capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+class Stack:
+    """The Attio stand-in, `processes` taskr processes under spawn-fcgi on one
+    socket and one database, and nginx in front, in a temporary folder."""
+
+    def __init__(self, taskr, port, processes=1, workers=4, env=None):
+        self.taskr = os.path.realpath(taskr)
+        self.port = port
+        self.standin_port = port + 1
+        self.processes = processes
+        self.workers = workers
+        self.dir = tempfile.mkdtemp(prefix="taskr-reliability-")
+        os.chmod(self.dir, 0o755)  # nginx's workers reach the socket
+        self.socket = os.path.join(self.dir, "taskr.sock")
+        self.database = os.path.join(self.dir, "taskr.sqlite3")
+        self.base = f"http://127.0.0.1:{port}"
+        self.standin = f"http://127.0.0.1:{self.standin_port}"
+        self.extra_env = env or {}
+        self.standin_process = None
+        self.nginx_process = None
+        self.taskr_pids = []
+        self.starts = 0
+
+    def __enter__(self):
+        try:
+            self.start_standin()
+            self.start_taskr()
+            self.start_nginx()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        if exc[0] is None and not os.environ.get("KEEP_RELIABILITY_DIR"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            print(f"(run folder kept: {self.dir})", flush=True)
+
+    # -- processes -------------------------------------------------------
+
+    def start_standin(self):
+        self.standin_process = subprocess.Popen(
+            [sys.executable, os.path.join(REPO, "Tests/standin/attio_standin.py"),
+             "--port", str(self.standin_port), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+            stderr=open(os.path.join(self.dir, "standin.log"), "ab"))
+        wait_for("the Attio stand-in", 10, lambda: http_get(self.standin + "/_standin/stats")[0] == 200)
+
+    def taskr_env(self):
+        env = dict(os.environ)
+        env.update({
+            "TASKR_DATABASE": self.database,
+            "ATTIO_CLIENT_ID": CLIENT_ID,
+            "ATTIO_CLIENT_SECRET": CLIENT_SECRET,
+            "ATTIO_REDIRECT_URI": f"{self.base}/integrations/attio/callback",
+            "ATTIO_AUTHORIZE_URL": f"{self.standin}/authorize",
+            "ATTIO_TOKEN_URL": f"{self.standin}/oauth/token",
+            "ATTIO_REVOKE_URL": f"{self.standin}/oauth/revoke",
+            "ATTIO_API_URL": self.standin,
+        })
+        for name, value in self.extra_env.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
+        return env
+
+    def start_taskr(self):
+        """`spawn-fcgi -F N`: N processes accept on one socket. Each logs to
+        its own file (taskr-PID.log): spawn-fcgi would send stderr to
+        /dev/null, so a shell redirects it and then execs taskr."""
+        self.starts += 1
+        pid_file = os.path.join(self.dir, "taskr.pids")
+        if os.path.exists(self.socket):
+            os.unlink(self.socket)  # left by a kill -9
+        subprocess.run(
+            ["spawn-fcgi", "-s", self.socket, "-M", "0600", "-F", str(self.processes), "-P", pid_file,
+             "-d", self.dir, "--", "/bin/sh", "-c",
+             'exec "$0" serve --workers "$1" 2>>"taskr-$$.log"', self.taskr, str(self.workers)],
+            env=self.taskr_env(), check=True, stdout=subprocess.DEVNULL)
+        with open(pid_file) as f:
+            self.taskr_pids = [int(line) for line in f.read().split()]
+        wait_for("taskr on its socket", 20, lambda: fastcgi_socket_answers(self.socket))
+
+    def restart_taskr(self, **env):
+        """Stops taskr (SIGTERM) and starts it again with `env` changed
+        (a value of None removes the variable)."""
+        self.kill_taskr(signal.SIGTERM)
+        self.extra_env.update(env)
+        self.start_taskr()
+
+    def kill_taskr(self, sig=signal.SIGKILL):
+        for pid in self.taskr_pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        wait_for("taskr to exit", 30, lambda: not any(alive(pid) for pid in self.taskr_pids))
+
+    def start_nginx(self):
+        subprocess.run([os.path.join(REPO, "nginx/render-local.sh"), self.dir, str(self.port), self.socket], check=True)
+        self.nginx_process = subprocess.Popen(
+            ["nginx", "-p", self.dir, "-c", os.path.join(self.dir, "nginx.conf")],
+            stderr=open(os.path.join(self.dir, "nginx-error.log"), "ab"))
+        wait_for("nginx", 10, lambda: http_get(self.base + "/healthz")[0] == 200)
+
+    def stop(self):
+        if self.taskr_pids:
+            try:
+                self.kill_taskr(signal.SIGTERM)
+            except RuntimeError:
+                self.kill_taskr(signal.SIGKILL)
+        for process in (self.nginx_process, self.standin_process):
+            if process and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    # -- what the processes left -----------------------------------------
+
+    def taskr_logs(self):
+        """Every taskr process's log, concatenated."""
+        text = ""
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith("taskr-") and name.endswith(".log"):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    text += f.read()
+        return text
+
+    def requests_per_process(self):
+        """How many requests each taskr process logged, by pid."""
+        counts = {}
+        for name in os.listdir(self.dir):
+            match = re.fullmatch(r"taskr-(\d+)\.log", name)
+            if match:
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    counts[int(match.group(1))] = sum(1 for line in f if re.search(r" \d{3} [\d.]+ms", line))
+        return counts
+
+    def rss_kib(self):
+        return sum(proc_status(pid, "VmRSS") for pid in self.taskr_pids)
+
+    def open_fds(self):
+        return sum(len(os.listdir(f"/proc/{pid}/fd")) for pid in self.taskr_pids)
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def proc_status(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def fastcgi_socket_answers(path):
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def http_post(url, fields, timeout=10):
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request("POST", parts.path, body=urllib.parse.urlencode(fields),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = connection.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def http_get(url, timeout=10):
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        connection.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode("utf-8", "replace")
+    except OSError:
+        return 0, {}, ""
+    finally:
+        connection.close()
+
+
+class Browser:
+    """One person's browser: keeps the `taskr_session` cookie, reads `_csrf`
+    from forms, does not follow redirects. Every answer is counted in
+    `statuses` (a shared dict: status → count; 0 = no answer)."""
+
+    CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+
+    def __init__(self, stack, statuses=None, lock=None, pace=None):
+        self.stack = stack
+        self.pace = pace  # called before every request (the soak's fixed rate)
+        self.secrets = set()  # every cookie, _csrf, OAuth state and code this browser saw
+        self.cookie = None
+        self.statuses = statuses if statuses is not None else {}
+        self.lock = lock or threading.Lock()
+        self.connection = None
+
+    def request(self, method, path, form=None):
+        """One request; returns (status, headers, body). Status 0: no answer.
+        nginx's limit_req (429) is waited out and retried: it is nginx doing
+        its job, not a failure."""
+        for attempt in range(50):
+            if self.pace:
+                self.pace()
+            status, headers, body = self._send(method, path, form)
+            with self.lock:
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status == 429 and "retry-after" not in headers:  # nginx's, not taskr's throttle
+                time.sleep(0.05 * (attempt + 1))
+                continue
+            return status, headers, body
+        return status, headers, body
+
+    def _send(self, method, path, form):
+        headers = {"Host": f"127.0.0.1:{self.stack.port}"}
+        body = None
+        if self.cookie:
+            headers["Cookie"] = f"taskr_session={self.cookie}"
+        if form is not None:
+            body = urllib.parse.urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            headers["Origin"] = self.stack.base
+        for _ in range(2):  # once more on a fresh connection if a kept-alive one was closed
+            try:
+                if self.connection is None:
+                    self.connection = http.client.HTTPConnection("127.0.0.1", self.stack.port, timeout=30)
+                self.connection.request(method, path, body=body, headers=headers)
+                response = self.connection.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                answer_headers = {}
+                for name, value in response.getheaders():
+                    name = name.lower()
+                    if name == "set-cookie" and value.startswith("taskr_session="):
+                        cookie = value.split(";", 1)[0].split("=", 1)[1]
+                        self.cookie = None if ("Max-Age=0" in value or not cookie) else cookie
+                        if self.cookie:
+                            self.secrets.add(self.cookie)
+                    answer_headers[name] = value
+                if response.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return response.status, answer_headers, text
+            except (http.client.HTTPException, OSError):
+                self.close()
+        return 0, {}, ""
+
+    def close(self):
+        if self.connection:
+            self.connection.close()
+            self.connection = None
+
+    def csrf(self, path):
+        status, _, body = self.request("GET", path)
+        match = self.CSRF.search(body)
+        if match:
+            self.secrets.add(match.group(1))
+        return match.group(1) if status == 200 and match else None
+
+    def post_form(self, path, fields, form_page):
+        token = self.csrf(form_page)
+        if token is None:
+            return 0
+        return self.request("POST", path, dict(fields, _csrf=token))[0]
+
+    def signup(self, username, password):
+        return self.post_form("/signup", {"username": username, "password": password}, "/signup")
+
+    def login(self, username, password):
+        return self.post_form("/login", {"username": username, "password": password}, "/login")
+
+    def logout(self):
+        return self.post_form("/logout", {}, "/logout")
+
+    def home(self):
+        return self.request("GET", "/")
+
+    def connect(self):
+        """connect → the stand-in's authorize page → the callback; returns
+        the callback's status (0 if a step before it failed)."""
+        status, headers, _ = self.request("GET", "/integrations/attio/connect")
+        if status not in (302, 303) or "location" not in headers:
+            return 0
+        status, headers, _ = http_get(headers["location"])
+        if status not in (302, 303):
+            return 0
+        callback = urllib.parse.urlsplit(headers["location"])
+        for name, value in urllib.parse.parse_qsl(callback.query):
+            if name in ("code", "state"):
+                self.secrets.add(value)
+        return self.request("GET", f"{callback.path}?{callback.query}")[0]
+
+    def disconnect(self):
+        return self.post_form("/integrations/attio/disconnect", {}, "/")
