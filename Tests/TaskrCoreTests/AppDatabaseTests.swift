@@ -24,6 +24,8 @@ struct AppDatabaseTests {
             let second = try AppDatabase(path: path)  // a second process on the same file
             let mode = try first.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
+            // FULL (2): a commit is on disk before the 303 that reports it.
+            #expect(try first.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
             #expect(first.isAvailable() && second.isAvailable())
         }
     }

@@ -29,6 +29,11 @@ public final class AppDatabase: Sendable {
         configuration.foreignKeysEnabled = true
         configuration.label = "taskr"
         pool = try DatabasePool(path: path, configuration: configuration)
+        // GRDB sets NORMAL with WAL, which survives a crash of taskr but may
+        // lose the last commits on power loss. What was answered with a 303
+        // must survive both: FULL syncs the WAL at every commit (writes are
+        // rare here, and the reads that every request makes never sync).
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         try Self.migrate(pool)
         threadReaders = ThreadReaders(path: path, busyTimeout: busyTimeout)
     }
