@@ -369,6 +369,15 @@ struct AttioTasksTests {
         #expect(AttioClient.retryAfter("garbage", now: now) == now.addingTimeInterval(60))
         #expect(AttioClient.retryAfter("999999", now: now) == now.addingTimeInterval(3600))
     }
+
+    /// Found by the `attio-json` fuzz target: Foundation's DateFormatter
+    /// traps ("Incorrect range") on this text, which took the process down.
+    @Test func nonASCIIRetryAfterFallsBackInsteadOfCrashing() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let hostile = "Wed, 10\u{07F0}\u{FFFD}\u{FFFD} 26 07:28:00 GMT"
+        #expect(AttioClient.retryAfter(hostile, now: now) == now.addingTimeInterval(60))
+        #expect(AttioClient.retryAfter("Fri, 15 Jan 2027 08:00:30 GMT\u{301}", now: now) == now.addingTimeInterval(60))
+    }
 }
 
 @Suite("Attio: disconnect")

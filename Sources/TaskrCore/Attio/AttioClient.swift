@@ -115,9 +115,15 @@ struct AttioClient: Sendable {
 
     /// `Retry-After` as Attio sends it (an HTTP date) or as seconds; a
     /// minute when absent or unreadable, at most an hour.
+    ///
+    /// Only printable ASCII reaches the date parser: both forms are ASCII
+    /// (RFC 9110 §10.2.3), and Foundation's `DateFormatter` traps on some
+    /// non-ASCII text (found by the `attio-json` fuzz target).
     static func retryAfter(_ value: String?, now: Date) -> Date {
         let fallback = now.addingTimeInterval(60)
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return fallback }
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty,
+            value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+        else { return fallback }
         let until: Date
         if let seconds = TimeInterval(value) {
             until = now.addingTimeInterval(seconds)
