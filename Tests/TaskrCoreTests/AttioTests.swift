@@ -228,6 +228,23 @@ struct AttioTasksTests {
         #expect(test.attio.requests(to: "/v2/workspace_members").count == 2)
     }
 
+    /// The caches hold recent users only: housekeeping forgets the rest, so
+    /// memory does not grow with every user who ever connected (the soak).
+    @Test func housekeepingForgetsCachesThatRanOut() async throws {
+        let test = try await TestApp()
+        for name in ["ann", "bob", "cy"] {
+            var browser = try loggedIn(test, name)
+            try connect(&browser)
+            try browser.get("/")
+        }
+        #expect(test.app.attio.cachedUsers == 3)
+        try test.app.removeExpiredData()
+        #expect(test.app.attio.cachedUsers == 3, "nothing ran out yet")
+        test.clock.advance(by: 11 * 60)  // past the members' 10 minutes
+        try test.app.removeExpiredData()
+        #expect(test.app.attio.cachedUsers == 0)
+    }
+
     @Test func tasksAreReusedForTenSeconds() async throws {
         let test = try await TestApp()
         var browser = try loggedIn(test)

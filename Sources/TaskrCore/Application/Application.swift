@@ -19,7 +19,7 @@ public struct Application: Sendable {
     private let views: Views
     private let sessions: SessionManager
     private let throttle: LoginThrottle
-    private let attio: AttioService
+    let attio: AttioService
     private let logger: Logger
 
     /// - Parameters:
@@ -112,7 +112,7 @@ public struct Application: Sendable {
     public func removeExpiredData() throws {
         let sessionsRemoved = try sessions.removeExpired()
         try throttle.removeStale(now: sessions.clock.now())
-        try attio.removeExpiredStates()
+        try attio.removeExpiredData()
         logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
     }
 

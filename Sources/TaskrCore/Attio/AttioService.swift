@@ -166,9 +166,21 @@ final class AttioService: Sendable {
         return dashboard
     }
 
-    /// Deletes OAuth states older than their lifetime (housekeeping).
-    func removeExpiredStates() throws {
-        try states.deleteOlder(than: clock.now().addingTimeInterval(-Self.stateLifetime))
+    /// Housekeeping: deletes OAuth states older than their lifetime, and
+    /// forgets cached tasks, member names and pauses that have run out, so
+    /// the caches hold only recent users however many come by.
+    func removeExpiredData() throws {
+        let now = clock.now()
+        try states.deleteOlder(than: now.addingTimeInterval(-Self.stateLifetime))
+        recentTasks.withLock { $0 = $0.filter { now.timeIntervalSince($0.value.fetchedAt) < Self.tasksLifetime } }
+        memberNames.withLock { $0 = $0.filter { now.timeIntervalSince($0.value.fetchedAt) < Self.membersLifetime } }
+        pausedUntil.withLock { $0 = $0.filter { $0.value > now } }
+    }
+
+    /// How many users the caches hold something for (tests).
+    var cachedUsers: Int {
+        Set(recentTasks.withLock { Array($0.keys) } + memberNames.withLock { Array($0.keys) }
+            + pausedUntil.withLock { Array($0.keys) }).count
     }
 
     // MARK: - Helpers
