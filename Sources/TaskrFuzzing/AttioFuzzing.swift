@@ -31,7 +31,17 @@ final class AttioFuzzing: Sendable {
             connections: connections, states: MemoryStates(),
             clock: clock, random: SystemRandom(), maxConcurrentCalls: 1,
             logger: Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() })
-        views = Self.loadViews()
+        views = Self.preparedViews.withLock { $0 } ?? Self.loadViewsBlocking()
+    }
+
+    /// Templates loaded ahead by ``prepare()``.
+    private static let preparedViews = Mutex<Views?>(nil)
+
+    /// Loads the templates from async code (the regression tests), where
+    /// blocking a thread on a task could starve Swift's cooperative pool.
+    static func prepare() async throws {
+        let views = try await Views.bundled()
+        preparedViews.withLock { $0 = views }
     }
 
     /// Every Attio endpoint answers 200 with `input`: the token exchange,
@@ -68,7 +78,8 @@ final class AttioFuzzing: Sendable {
         precondition(retry >= now && retry <= now.addingTimeInterval(3600), "Retry-After outside [now, now + 1 h]")
     }
 
-    private static func loadViews() -> Views {
+    /// For libFuzzer's driver, which calls in from outside Swift concurrency.
+    private static func loadViewsBlocking() -> Views {
         let loaded = Mutex<Views?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -19,6 +19,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// members, through the dashboard to the rendered home page.
     case attioJSON = "attio-json"
 
+    /// Loads what the targets need before the first input, from async code
+    /// (tests). Without it, the first input loads it by blocking on a task,
+    /// which is fine for libFuzzer's driver but not inside Swift concurrency.
+    public static func prepare() async throws {
+        try await AttioFuzzing.prepare()
+    }
+
     public func run(_ input: [UInt8]) {
         switch self {
         case .form: HTTPFuzzing.form(input)

@@ -16,7 +16,8 @@ import TaskrFuzzing
     }
 
     @Test(arguments: FuzzTarget.allCases)
-    func seedCorpusRuns(_ target: FuzzTarget) throws {
+    func seedCorpusRuns(_ target: FuzzTarget) async throws {
+        try await FuzzTarget.prepare()
         let inputs = try Self.inputs("corpus", target)
         #expect(!inputs.isEmpty, "no seed inputs for \(target.rawValue)")
         for input in inputs {
@@ -25,7 +26,8 @@ import TaskrFuzzing
     }
 
     @Test(arguments: FuzzTarget.allCases)
-    func inputsThatOnceCrashedRunClean(_ target: FuzzTarget) throws {
+    func inputsThatOnceCrashedRunClean(_ target: FuzzTarget) async throws {
+        try await FuzzTarget.prepare()
         for input in try Self.inputs("regressions", target) {
             target.run(Array(try Data(contentsOf: input)))
         }
