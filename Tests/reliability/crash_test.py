@@ -82,6 +82,13 @@ class Burst:
                 continue
 
 
+def shows_tasks(stack, name):
+    """Whether `name` logs in and home shows the Attio connection."""
+    browser = Browser(stack)
+    browser.login(name, PASSWORD)
+    return "Disconnect Attio" in browser.home()[2]
+
+
 def verify(stack, checks, bursts, round_number):
     """Everything every burst so far had acknowledged, after a restart."""
     label = f"round {round_number}:"
@@ -104,12 +111,7 @@ def verify(stack, checks, bursts, round_number):
     checks.check(f"{label} every acknowledged login ({len(sessions)}) is still logged in", not lost_sessions,
                  f"lost: {lost_sessions[:5]}")
 
-    lost_connections = []
-    for name in connected:
-        browser = Browser(stack)
-        browser.login(name, PASSWORD)
-        if "Disconnect Attio" not in browser.home()[2]:
-            lost_connections.append(name)
+    lost_connections = [n for n in connected if not shows_tasks(stack, n)]
     checks.check(f"{label} every acknowledged connect ({len(connected)}) still shows its tasks", not lost_connections,
                  f"lost: {lost_connections[:5]}")
 
@@ -121,12 +123,7 @@ def verify(stack, checks, bursts, round_number):
                  not broken, f"broken: {broken[:5]}")
 
     token_users = sqlite(database, "SELECT u.username FROM attio_connections c JOIN users u ON u.id = c.user_id").split()
-    unreadable = []
-    for name in token_users:
-        browser = Browser(stack)
-        browser.login(name, PASSWORD)
-        if "Disconnect Attio" not in browser.home()[2]:
-            unreadable.append(name)
+    unreadable = [n for n in token_users if not shows_tasks(stack, n)]
     checks.check(f"{label} every stored Attio token ({len(token_users)}) opens and shows tasks",
                  not unreadable, f"unreadable: {unreadable[:5]}")
 
