@@ -25,12 +25,13 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
             "SELECT key_id, sealed_token, workspace_id, workspace_name, connected_at FROM attio_connections WHERE user_id = ?",
             arguments: [userID]
         ) { row in
+            // By position, in the SELECT's order (read by every logged-in home page).
             AttioConnection(
                 userID: userID,
-                sealedToken: TokenSealer.Sealed(keyID: row["key_id"], bytes: Array(row["sealed_token"] as Data)),
-                workspaceID: row["workspace_id"],
-                workspaceName: row["workspace_name"],
-                connectedAt: Date(unixTime: row["connected_at"]))
+                sealedToken: TokenSealer.Sealed(keyID: row[0], bytes: Array(row[1] as Data)),
+                workspaceID: row[2],
+                workspaceName: row[3],
+                connectedAt: Date(unixTime: row[4]))
         }
     }
 

@@ -25,15 +25,17 @@ struct SQLiteSessionStore: SessionStore {
             """,
             arguments: [Data(idHash)]
         ) { row in
-            let userID: Int64? = row["user_id"]
+            // By position, in the SELECT's order: every request makes this
+            // read, and GRDB lower-cases the name for each lookup by name.
+            let userID: Int64? = row[0]
             let session = Session(
                 idHash: idHash,
                 userID: userID,
-                csrfToken: row["csrf_token"],
-                createdAt: Date(unixTime: row["created_at"]),
-                lastSeenAt: Date(unixTime: row["last_seen_at"]))
+                csrfToken: row[1],
+                createdAt: Date(unixTime: row[2]),
+                lastSeenAt: Date(unixTime: row[3]))
             let user = userID.flatMap { id in
-                (row["username"] as String?).map { User(id: id, username: $0, passwordHash: row["password_hash"]) }
+                (row[4] as String?).map { User(id: id, username: $0, passwordHash: row[5]) }
             }
             return (session, user)
         }
