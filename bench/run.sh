@@ -13,7 +13,7 @@ repo=$(cd "$here/.." && pwd)
 taskr=$(realpath "${1:-$repo/.build/release/taskr}")
 rounds=${BENCH_ROUNDS:-3}
 seconds=${BENCH_SECONDS:-10}
-port=39050 hello_port=39060 sqlite_port=39070 standin_port=39051
+port=29050 hello_port=29060 sqlite_port=29070 standin_port=29051
 base=http://127.0.0.1:$port
 standin=http://127.0.0.1:$standin_port
 wrk_load=(-t2 -c32 "-d${seconds}s" --latency)

@@ -2,7 +2,7 @@
 """Prints N "cookie csrf" lines: fresh visitor sessions with the CSRF token of
 the log-in form, for the log-in benchmark (bench/login.lua).
 
-    visitor_sessions.py http://127.0.0.1:39050 2000 > pairs.txt
+    visitor_sessions.py http://127.0.0.1:29050 2000 > pairs.txt
 """
 import http.client
 import re

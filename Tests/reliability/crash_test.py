@@ -133,7 +133,7 @@ def main():
     parser.add_argument("taskr")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=12)
-    parser.add_argument("--port", type=int, default=38150)
+    parser.add_argument("--port", type=int, default=28150)
     args = parser.parse_args()
     checks = Checks()
 

@@ -66,7 +66,9 @@ def sqlite(database, sql):
 
 class Stack:
     """The Attio stand-in, `processes` taskr processes under spawn-fcgi on one
-    socket and one database, and nginx in front, in a temporary folder."""
+    socket and one database, and nginx in front, in a temporary folder.
+    `port` (and `port + 1` for the stand-in) should be below Linux's
+    ephemeral range (32768–60999), where no outgoing connection can hold it."""
 
     def __init__(self, taskr, port, processes=1, workers=4, env=None):
         self.taskr = os.path.realpath(taskr)

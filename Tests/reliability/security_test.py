@@ -148,7 +148,7 @@ def key_rotation(args, checks):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("taskr")
-    parser.add_argument("--port", type=int, default=38450)
+    parser.add_argument("--port", type=int, default=28450)
     args = parser.parse_args()
     checks = Checks()
     files_and_logs(args, checks)

@@ -34,7 +34,7 @@ status_and_headers() {
 production_checks() {
     local socket=$1
     local dir=$SMOKE_TMP/production
-    local http_port=${SMOKE_HTTP_PORT:-38080} https_port=${SMOKE_HTTPS_PORT:-38443}
+    local http_port=${SMOKE_HTTP_PORT:-28080} https_port=${SMOKE_HTTPS_PORT:-28443}
     local host=taskr.example.com
     mkdir -p "$dir/snippets" "$dir/tmp"
     cp "$repo"/nginx/snippets/*.conf "$dir/snippets/"

@@ -10,8 +10,10 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 taskr=$(realpath "${1:?usage: run-local.sh path/to/taskr}")
-port=${SMOKE_PORT:-38050}
-standin_port=${SMOKE_STANDIN_PORT:-38051}
+# Below Linux's ephemeral range (32768–60999): no outgoing connection can be
+# holding these ports when nginx binds them.
+port=${SMOKE_PORT:-28050}
+standin_port=${SMOKE_STANDIN_PORT:-28051}
 
 SMOKE_TMP=$(mktemp -d)
 # nginx's workers run as this user (see render-local.sh), but keep the folder traversable anyway.
