@@ -32,6 +32,17 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // The C boundary: libcurl from Debian's libcurl4-openssl-dev.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "Curl",
+            dependencies: ["CCurl"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Sodium",
             dependencies: ["CSodium"],
@@ -53,6 +64,7 @@ let package = Package(
         .target(
             name: "TaskrCore",
             dependencies: [
+                "Curl",
                 "HTTP",
                 "Sodium",
                 .product(name: "Logging", package: "swift-log"),

@@ -97,7 +97,7 @@ struct Serve: AsyncParsableCommand {
         }
         let application = try Application(
             database: database, views: try await Views.bundled(), settings: settings,
-            secretKey: secretKey, http: URLSessionHTTPClient(),
+            secretKey: secretKey, http: CurlHTTPClient(),
             // Half the workers at most may wait on Attio: the rest keep answering.
             concurrentAttioCalls: max(1, workerCount / 2),
             logger: logger)

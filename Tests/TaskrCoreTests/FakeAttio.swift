@@ -42,7 +42,7 @@ final class FakeAttio: HTTPClient {
         }
         switch failure {
         case let .status(code, headers, body): return OutboundResponse(status: code, headers: headers, body: Data(body.utf8))
-        case .timeout: throw URLError(.timedOut)
+        case .timeout: throw HTTPClientError.timedOut
         case .malformedJSON: return OutboundResponse(status: 200, body: Data(#"{"data": [ {"content_plaintext": "#.utf8))
         case let .hang(release): release.wait()
         case nil: break

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// Attio's OAuth endpoints and the few REST calls Taskr makes, over an
 /// ``HTTPClient``. Every method is one bounded request; none retries.
@@ -90,10 +87,10 @@ struct AttioClient: Sendable {
         let response: OutboundResponse
         do {
             response = try http.send(request)
-        } catch let error as URLError where error.code == .timedOut {
+        } catch let error as HTTPClientError where error == .timedOut {
             throw .noAnswer(reason: "timed out")
         } catch {
-            throw .noAnswer(reason: "no answer (\(type(of: error)))")
+            throw .noAnswer(reason: "no answer (\(error))")
         }
         switch response.status {
         case 200..<300: return response

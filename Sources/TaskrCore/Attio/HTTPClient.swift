@@ -33,9 +33,10 @@ public struct OutboundResponse: Sendable, Equatable {
 }
 
 /// How the application reaches other servers: one blocking call, so tests
-/// pass a fake and production passes ``URLSessionHTTPClient``.
+/// pass a fake and production passes ``CurlHTTPClient``.
 public protocol HTTPClient: Sendable {
     /// Sends `request` and waits for the answer.
-    /// - Throws: when no answer came: connection refused, timeout, TLS failure.
+    /// - Throws: ``HTTPClientError`` when no answer came: connection refused,
+    ///   timeout, TLS failure.
     func send(_ request: OutboundRequest) throws -> OutboundResponse
 }
