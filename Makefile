@@ -5,14 +5,13 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-# Debian packages: libfcgi, libsodium and SQLite to build against, and
-# libcurl's development link (the release binary links Foundation statically,
-# whose URLSession then links libcurl by name); spawn-fcgi and nginx to run;
+# Debian packages: libfcgi, libsodium, SQLite and libcurl (Taskr's HTTPS
+# client for Attio) to build against; spawn-fcgi and nginx to run;
 # curl, openssl, the sqlite3 shell and python3 (the Attio stand-in) for the
 # smoke tests and the demo.
 PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3
 
-.PHONY: deps build run demo test unit-test smoke-test reliability-test fuzz-test fuzz soak smoke bench install clean
+.PHONY: deps build run demo test unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
 
 ## deps: install the Debian packages that are missing (apt-get update first)
 deps:
@@ -41,7 +40,7 @@ demo: build
 
 ## test: unit and FastCGI tests, the curl smoke tests through nginx, the
 ## reliability tests (kill -9, several processes, key rotation, secrets in
-## logs) and a short fuzzing run
+## logs, outbound HTTP memory per request) and a short fuzzing run
 test: unit-test smoke-test reliability-test fuzz-test
 
 unit-test: deps
@@ -55,6 +54,13 @@ reliability-test: build
 	python3 Tests/reliability/crash_test.py .build/release/taskr
 	python3 Tests/reliability/multiprocess_test.py .build/release/taskr
 	python3 Tests/reliability/security_test.py .build/release/taskr
+	$(MAKE) http-memory HTTP_MEMORY_REQUESTS=20000
+
+## http-memory: bytes kept per outbound request, libcurl client against URLSession (fails above 20)
+HTTP_MEMORY_REQUESTS ?= 30000
+http-memory: deps
+	$(SWIFT) build -c release --product http-memory-probe
+	HTTP_MEMORY_REQUESTS=$(HTTP_MEMORY_REQUESTS) bench/http_memory.sh .build/release/http-memory-probe
 
 fuzz-test: deps
 	Tests/fuzz/run.sh 10
@@ -66,7 +72,7 @@ fuzz: deps
 
 ## soak: SOAK_SECONDS (600) of mixed load at a fixed rate; RSS and file descriptors must stay flat (not part of test)
 SOAK_SECONDS ?= 600
-soak: build
+soak: build http-memory
 	python3 Tests/reliability/soak.py .build/release/taskr --seconds $(SOAK_SECONDS)
 
 ## bench: taskr against a C libfcgi baseline through nginx, wrk, interleaved rounds (not part of test)

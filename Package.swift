@@ -88,6 +88,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // What an outbound HTTP client keeps per request, libcurl against
+        // URLSession (bench/http_memory.sh; not part of the product).
+        .executableTarget(
+            name: "http-memory-probe",
+            dependencies: ["Curl"],
+            swiftSettings: swiftSettings
+        ),
+
         // Fuzzing: libFuzzer drives these entry points (`make fuzz` builds
         // taskr-fuzz with -sanitize=fuzzer), FuzzRegressionTests replays the
         // corpus through them. They reach internals with @testable, so they
