@@ -126,6 +126,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CurlTests",
+            dependencies: ["Curl"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SodiumTests",
             dependencies: ["Sodium"],
             swiftSettings: swiftSettings

@@ -15,10 +15,13 @@ public struct CurlRequest: Sendable {
     /// Longer answers fail with ``CurlError/responseTooLarge(limit:)``
     /// instead of filling memory.
     public var maxResponseBytes: Int
+    /// A PEM file of the certificates to trust for `https` instead of the
+    /// system's (`ca-certificates`); for tests and private CAs.
+    public var trustedCertificates: String?
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: Data? = nil,
-        timeout: TimeInterval, connectTimeout: TimeInterval, maxResponseBytes: Int
+        timeout: TimeInterval, connectTimeout: TimeInterval, maxResponseBytes: Int, trustedCertificates: String? = nil
     ) {
         self.method = method
         self.url = url
@@ -27,5 +30,6 @@ public struct CurlRequest: Sendable {
         self.timeout = timeout
         self.connectTimeout = connectTimeout
         self.maxResponseBytes = maxResponseBytes
+        self.trustedCertificates = trustedCertificates
     }
 }

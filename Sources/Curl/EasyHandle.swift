@@ -60,6 +60,8 @@ final class EasyHandle {
         try setLong(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(min(request.connectTimeout, request.timeout)))
         // Refused before any byte is kept when the server announces the size.
         try check(taskr_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)), "CURLOPT_MAXFILESIZE_LARGE")
+        // Peer and host name verification stay on (libcurl's defaults).
+        if let trusted = request.trustedCertificates { try setString(CURLOPT_CAINFO, trusted) }
         try setString(CURLOPT_ACCEPT_ENCODING, "")
         try setString(CURLOPT_USERAGENT, "taskr")
 
