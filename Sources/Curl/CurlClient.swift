@@ -4,9 +4,8 @@ import Synchronization
 /// workers). Keeps a few easy handles, each with its open connections, so
 /// back-to-back requests to one host reuse a connection.
 ///
-/// Taskr calls libcurl itself instead of going through URLSession: the
-/// toolchain's URLSession leaks about 170 bytes on every request (see the
-/// README, "Outbound HTTP").
+/// Taskr's replacement for URLSession, which leaks on Linux (README,
+/// "Outbound HTTP").
 public final class CurlClient: Sendable {
     /// Idle handles. A handle is either here or held by exactly one caller of
     /// ``perform(_:)``, so no two threads ever use one at once.

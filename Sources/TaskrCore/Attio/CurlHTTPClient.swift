@@ -39,7 +39,8 @@ public final class CurlHTTPClient: HTTPClient {
         // Lower-cased names; a repeated header is joined with ", " (RFC 9110 §5.3).
         var headers: [String: String] = [:]
         for (name, value) in response.headers {
-            headers[name.lowercased(), default: ""].append(headers[name.lowercased()] == nil ? value : ", " + value)
+            let name = name.lowercased()
+            headers[name] = headers[name].map { "\($0), \(value)" } ?? value
         }
         return OutboundResponse(status: response.status, headers: headers, body: response.body)
     }
