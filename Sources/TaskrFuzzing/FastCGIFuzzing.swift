@@ -51,7 +51,8 @@ enum FastCGIFuzzing {
         case .success(let request):
             precondition(invalid == nil, "a request with a non-UTF-8 param was decoded")
             precondition(request.method.rawValue == (params["REQUEST_METHOD"] ?? "GET"), "the method changed")
-            precondition(request.path.hasPrefix("/"), "a path not starting with /")
+            // Bytes, not Characters: "/" followed by a combining mark is one Character.
+            precondition(request.path.utf8.first == UInt8(ascii: "/"), "a path not starting with /")
             let declared = Int(params["CONTENT_LENGTH"] ?? "") ?? 0
             precondition(request.body.count == declared, "body of \(request.body.count) bytes, declared \(declared)")
         case .failure(let error):
