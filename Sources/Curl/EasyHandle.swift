@@ -24,12 +24,10 @@ final class EasyHandle {
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         try configure(request, headerList: &headerList)
-
-        let result = withExtendedLifetime(sink) {
-            _ = taskr_curl_setopt_write(handle, writeToSink)
-            _ = taskr_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque())
-            return curl_easy_perform(handle)
-        }
+        // libcurl holds the sink unretained: it must live until perform returns.
+        try check(taskr_curl_setopt_write(handle, writeToSink), "CURLOPT_WRITEFUNCTION")
+        try check(taskr_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque()), "CURLOPT_WRITEDATA")
+        let result = withExtendedLifetime(sink) { curl_easy_perform(handle) }
         switch result {
         case CURLE_OK: break
         case CURLE_OPERATION_TIMEDOUT: throw .timedOut
