@@ -18,6 +18,8 @@ final class FakeAttio: HTTPClient {
         var requests: [OutboundRequest] = []
         var failures: [String: Failure] = [:]
         var tasksJSON = FakeAttio.defaultTasks
+        var selfJSON = #"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme <Corp>","workspace_slug":"acme"}"#
+        var membersJSON = FakeAttio.defaultMembers
         var issuedTokens = 0
     }
 
@@ -29,6 +31,8 @@ final class FakeAttio: HTTPClient {
     /// Makes the endpoint at `path` (`/oauth/token`, `/v2/tasks`, …) fail until told otherwise.
     func fail(_ path: String, with failure: Failure?) { state.withLock { $0.failures[path] = failure } }
     func setTasks(_ json: String) { state.withLock { $0.tasksJSON = json } }
+    func setSelf(_ json: String) { state.withLock { $0.selfJSON = json } }
+    func setMembers(_ json: String) { state.withLock { $0.membersJSON = json } }
     var requests: [OutboundRequest] { state.withLock { $0.requests } }
     func requests(to path: String) -> [OutboundRequest] { requests.filter { $0.url.path == path } }
     /// The access token the last code exchange handed out.
@@ -57,14 +61,9 @@ final class FakeAttio: HTTPClient {
         case "/oauth/revoke":
             return json("{}")
         case "/v2/self":
-            return json(#"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme <Corp>","workspace_slug":"acme"}"#)
+            return json(state.withLock { $0.selfJSON })
         case "/v2/workspace_members":
-            return json(#"""
-                {"data":[
-                  {"id":{"workspace_id":"ws-1","workspace_member_id":"m-1"},"first_name":"Ada","last_name":"Lovelace","email_address":"ada@example.com"},
-                  {"id":{"workspace_id":"ws-1","workspace_member_id":"m-2"},"first_name":"","last_name":"","email_address":"grace@example.com"}
-                ]}
-                """#)
+            return json(state.withLock { $0.membersJSON })
         case "/v2/tasks":
             return json(state.withLock { $0.tasksJSON })
         default:
@@ -75,6 +74,13 @@ final class FakeAttio: HTTPClient {
     private func json(_ text: String) -> OutboundResponse {
         OutboundResponse(status: 200, headers: ["content-type": "application/json"], body: Data(text.utf8))
     }
+
+    static let defaultMembers = #"""
+        {"data":[
+          {"id":{"workspace_id":"ws-1","workspace_member_id":"m-1"},"first_name":"Ada","last_name":"Lovelace","email_address":"ada@example.com"},
+          {"id":{"workspace_id":"ws-1","workspace_member_id":"m-2"},"first_name":"","last_name":"","email_address":"grace@example.com"}
+        ]}
+        """#
 
     static let defaultTasks = #"""
         {"data":[
