@@ -37,6 +37,31 @@ public struct SecretKey: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "SecretKey(id: \(id))" }
 
+    /// A key of its own for one `purpose`, derived from this one, so a
+    /// code or ciphertext made for one use is useless for another.
+    public func derived(_ purpose: String) -> SecretKey {
+        try! SecretKey(bytes: authenticationCode(Array("taskr derived key\u{0}\(purpose)".utf8)))
+    }
+
+    /// A 32-byte authentication code of `message` under this key
+    /// (HMAC-SHA-512-256, `crypto_auth`): signed tokens, keyed digests.
+    /// Give every use its own prefix in `message`, so codes of one kind
+    /// never pass for another.
+    public func authenticationCode(_ message: [UInt8]) -> [UInt8] {
+        Library.ensureInitialized()
+        var code = [UInt8](repeating: 0, count: Int(crypto_auth_bytes()))
+        let status = crypto_auth(&code, message.nonEmpty, UInt64(message.count), bytes)
+        precondition(status == 0, "crypto_auth cannot fail")
+        return code
+    }
+
+    /// Whether `code` is ``authenticationCode(_:)`` of `message`, compared in constant time.
+    public func isAuthentic(_ code: [UInt8], for message: [UInt8]) -> Bool {
+        Library.ensureInitialized()
+        guard code.count == Int(crypto_auth_bytes()) else { return false }
+        return crypto_auth_verify(code, message.nonEmpty, UInt64(message.count), bytes) == 0
+    }
+
     /// Encrypts and authenticates `plaintext`, binding `associatedData` (not
     /// encrypted, but it must be the same to open).
     /// - Returns: nonce ‖ ciphertext ‖ tag.

@@ -16,17 +16,17 @@ struct LoginTests {
     @Test func rightCredentialsStartANewSession() async throws {
         let test = try await appWithAnn()
         var browser = test.browser()
-        try browser.get("/login")
-        let preLogin = try #require(browser.sessionCookie)
+        // Fixation: a session cookie the browser already holds (planted by
+        // someone else) is replaced, not upgraded.
+        let earlier = String(repeating: "A", count: 43)
+        browser.cookies["taskr_session"] = earlier
         let response = try browser.login("ann", "correct horse")  // usernames are case-insensitive
         #expect(response.status == .seeOther)
         #expect(response.headers["Location"] == "/")
-        #expect(browser.sessionCookie != preLogin)
+        #expect(browser.sessionCookie != earlier)
         #expect(try browser.get("/").text.contains("logged in as <strong>Ann</strong>"))
-
-        // Fixation: the pre-login id is dead, not upgraded.
         var attacker = test.browser()
-        attacker.cookies["taskr_session"] = preLogin
+        attacker.cookies["taskr_session"] = earlier
         #expect(try attacker.get("/").text.contains("You are not logged in"))
     }
 

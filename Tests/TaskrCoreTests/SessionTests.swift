@@ -116,15 +116,48 @@ struct SessionTests {
         try ann.signup("ann", "correct horse")
         var visitor = test.browser()
         try visitor.login("nobody", "wrong password")
-        #expect(try test.count("sessions") == 2)
-        #expect(try test.count("login_failures") == 1)
+        #expect(try test.count("sessions") == 1)
+        #expect(try test.count("login_throttle") == 3)
         test.clock.advance(by: 20 * 60)
         try test.app.removeExpiredData()
-        #expect(try test.count("sessions") == 2, "live sessions stay")
-        #expect(try test.count("login_failures") == 1, "failures stay while they may still lock")
+        #expect(try test.count("sessions") == 1, "live sessions stay")
+        #expect(try test.count("login_throttle") == 3, "failures stay while they may still lock")
         test.clock.advance(by: 11 * 60)
         try test.app.removeExpiredData()
         #expect(try test.count("sessions") == 0)
-        #expect(try test.count("login_failures") == 0)
+        #expect(try test.count("login_throttle") == 0)
+    }
+
+    /// Pages for logged-out visitors write nothing: not a session row, not a
+    /// byte of the database file or its WAL.
+    @Test func pagesForLoggedOutVisitorsWriteNothing() async throws {
+        let test = try await TestApp()
+        var owner = test.browser()
+        try owner.signup("ann", "correct horse")
+        try owner.logout()
+        let before = try test.databaseBytes()
+        var stranger = test.browser()
+        for path in ["/", "/login", "/signup", "/logout", "/healthz", "/integrations/attio/connect", "/integrations/attio/callback", "/nowhere"] {
+            try stranger.get(path)
+            try stranger.get(path)
+        }
+        // A logged-out POST to /logout, and a forged or stale cookie.
+        try stranger.logout()
+        stranger.cookies["taskr_session"] = String(repeating: "A", count: 43)
+        try stranger.get("/")
+        #expect(try test.databaseBytes() == before)
+        #expect(try test.count("sessions") == 0)
+    }
+
+    /// An expired session's row is left to housekeeping: reading it writes nothing.
+    @Test func expiredSessionsAreRemovedByHousekeepingNotByRequests() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        test.clock.advance(by: 31 * 60)
+        #expect(try browser.get("/").text.contains("You are not logged in"))
+        #expect(try test.count("sessions") == 1)
+        try test.app.removeExpiredData()
+        #expect(try test.count("sessions") == 0)
     }
 }

@@ -83,7 +83,11 @@ final class TestApp {
             passwordHasher: passwordHasher, concurrentAttioCalls: 2, logger: logs.logger)
     }
 
-    func browser(secure: Bool = false) -> Browser { Browser(app: app, secure: secure) }
+    func browser(secure: Bool = false, address: String? = nil) -> Browser {
+        var browser = Browser(app: app, secure: secure)
+        browser.address = address
+        return browser
+    }
 
     /// The same visitor (cookies and all) talking to the current application,
     /// e.g. after ``restart(passwordHasher:)``.
@@ -114,6 +118,8 @@ struct Browser {
     var cookies: [String: String] = [:]
     /// Extra headers for every request (Origin, Sec-Fetch-Site…).
     var headers: [String: String] = [:]
+    /// The client address nginx would pass (`REMOTE_ADDR`).
+    var address: String?
 
     init(app: Application, secure: Bool) {
         self.app = app
@@ -124,7 +130,7 @@ struct Browser {
 
     @discardableResult
     mutating func get(_ target: String) throws -> Response {
-        send(try Request(method: .get, target: target, headers: requestHeaders(), isSecure: secure))
+        send(try Request(method: .get, target: target, headers: requestHeaders(), remoteAddress: address, isSecure: secure))
     }
 
     /// POSTs `fields` as a form, adding the `_csrf` of `csrfFrom`'s page
@@ -138,7 +144,7 @@ struct Browser {
         let body = fields.map { "\(Browser.encode($0.0))=\(Browser.encode($0.1))" }.joined(separator: "&")
         var headers = requestHeaders()
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-        return send(try Request(method: .post, target: target, headers: headers, body: Array(body.utf8), isSecure: secure))
+        return send(try Request(method: .post, target: target, headers: headers, body: Array(body.utf8), remoteAddress: address, isSecure: secure))
     }
 
     @discardableResult

@@ -1,60 +1,134 @@
 import Foundation
+import Sodium
 
-/// Slows down password guessing against one username.
+/// Slows down password guessing without letting a stranger lock the owner out.
 ///
-/// The first ``freeFailures`` failures within ``window`` cost nothing; each
-/// one after that locks the username for twice as long as the one before
-/// (``baseLock``, then double, up to ``maximumLock``). A locked username gets
-/// 429 without a password check. Failures are counted per username key
-/// whether or not the account exists, so the answers are the same for both.
-/// A success clears the count.
+/// Three counters of failed log-ins, each within a sliding ``window``:
+/// - per (username, client address): after ``pairFreeFailures`` that pair
+///   is locked, 30 s doubling up to 15 minutes, and gets 429 without a
+///   password check;
+/// - per client address (an IPv6 client by its /64), whatever the username:
+///   after ``addressFreeFailures`` that address is locked the same way;
+/// - per username, from every address: after ``usernameFreeFailures`` (more
+///   than one address can reach alone inside a window, as its pair locks)
+///   each attempt waits a growing delay before its password check — never a
+///   refusal, so the right password from a clean address still gets in.
+///
+/// Check and count are one immediate transaction: an attempt is counted as
+/// a failure *before* its password is checked, and forgiven if it was
+/// right, so N parallel attempts when a lock ends get one guess, not N.
+/// Failures are counted whether or not the account exists, and keyed by
+/// fixed-size digests, never the typed text.
 struct LoginThrottle: Sendable {
-    static let freeFailures = 5
+    static let pairFreeFailures = 5
+    static let addressFreeFailures = 20
+    static let usernameFreeFailures = 20
     static let baseLock: TimeInterval = 30
     static let maximumLock: TimeInterval = 15 * 60
     static let window: TimeInterval = 15 * 60
+    static let firstDelay: TimeInterval = 0.5
+    static let maximumDelay: TimeInterval = 4
 
-    let store: any LoginFailureStore
+    let store: any LoginThrottleStore
 
-    /// Seconds until `usernameKey` may try again, or nil when it may now.
-    func retryAfter(usernameKey: String, now: Date) throws -> Int? {
-        guard let record = try store.failures(usernameKey: usernameKey) else { return nil }
-        let count = Self.countInWindow(record, now: now)
-        guard count >= Self.freeFailures else { return nil }
-        let lock = min(Self.baseLock * pow(2, Double(count - Self.freeFailures)), Self.maximumLock)
-        let remaining = record.last.addingTimeInterval(lock).timeIntervalSince(now)
-        return remaining > 0 ? Int(remaining.rounded(.up)) : nil
+    /// One admitted attempt: the keys it was counted under, and how long it
+    /// must wait before its password check.
+    struct Attempt: Sendable, Equatable {
+        let keys: ThrottleKeys
+        let delay: TimeInterval
     }
 
-    func recordFailure(usernameKey: String, now: Date) throws {
-        try store.recordFailure(usernameKey: usernameKey, at: now, windowStart: now.addingTimeInterval(-Self.window))
+    enum Decision: Sendable, Equatable {
+        /// Locked: try again after this many seconds; nothing was counted.
+        case refused(retryAfter: Int, byAddress: Bool)
+        case admitted(Attempt)
     }
 
-    func reset(usernameKey: String) throws {
-        try store.reset(usernameKey: usernameKey)
+    /// Decides on a log-in attempt and, when it is admitted, counts it as a failure.
+    func admit(usernameKey: String, address: String?, now: Date) throws -> Decision {
+        let keys = ThrottleKeys(usernameKey: usernameKey, address: address)
+        return try store.admit(keys, at: now, windowStart: now.addingTimeInterval(-Self.window)) { counters in
+            if let wait = Self.lockRemaining(counters.pair, free: Self.pairFreeFailures, now: now) {
+                return .refused(retryAfter: wait, byAddress: false)
+            }
+            if let wait = Self.lockRemaining(counters.address, free: Self.addressFreeFailures, now: now) {
+                return .refused(retryAfter: wait, byAddress: true)
+            }
+            return .admitted(Attempt(keys: keys, delay: Self.delay(counters.username, now: now)))
+        }
     }
 
-    /// Forgets failures older than the window (housekeeping).
+    /// The attempt had the right password: its pair starts again from zero,
+    /// and the failure it was counted as is taken back from the others.
+    func succeeded(_ attempt: Attempt) throws {
+        try store.forgive(attempt.keys)
+    }
+
+    /// Forgets counters idle for longer than any lock (housekeeping).
     func removeStale(now: Date) throws {
         try store.deleteFailures(before: now.addingTimeInterval(-Self.window - Self.maximumLock))
     }
 
-    private static func countInWindow(_ record: LoginFailures, now: Date) -> Int {
-        now.timeIntervalSince(record.last) > window ? 0 : record.count
+    /// Seconds left of the lock `failures` put on, or nil when there is none.
+    static func lockRemaining(_ failures: LoginFailures?, free: Int, now: Date) -> Int? {
+        guard let failures, now.timeIntervalSince(failures.last) <= window, failures.count >= free else { return nil }
+        let lock = min(baseLock * pow(2, Double(failures.count - free)), maximumLock)
+        let remaining = failures.last.addingTimeInterval(lock).timeIntervalSince(now)
+        return remaining > 0 ? Int(remaining.rounded(.up)) : nil
+    }
+
+    /// The username-wide delay: none up to the free failures, then doubling.
+    static func delay(_ failures: LoginFailures?, now: Date) -> TimeInterval {
+        guard let failures, now.timeIntervalSince(failures.last) <= window, failures.count >= usernameFreeFailures else { return 0 }
+        return min(firstDelay * pow(2, Double(failures.count - usernameFreeFailures)), maximumDelay)
     }
 }
 
-/// Failed log-ins for one username key.
+/// The three counters one attempt touches, as fixed-size digests: the
+/// typed username is never stored, whatever its length.
+struct ThrottleKeys: Sendable, Equatable {
+    let pair: [UInt8]
+    let address: [UInt8]
+    let username: [UInt8]
+
+    init(usernameKey: String, address: String?) {
+        let client = ClientAddress.throttleKey(address)
+        username = SHA256.hash(Array("username\u{0}\(usernameKey)".utf8))
+        pair = SHA256.hash(Array("pair\u{0}\(usernameKey)\u{0}\(client)".utf8))
+        self.address = SHA256.hash(Array("address\u{0}\(client)".utf8))
+    }
+
+    /// The digest every counter of `usernameKey` is filed under, for
+    /// clearing them all (an operator's unlock).
+    static func usernameDigest(_ usernameKey: String) -> [UInt8] {
+        SHA256.hash(Array("username\u{0}\(usernameKey)".utf8))
+    }
+}
+
+/// Failed log-ins under one key.
 struct LoginFailures: Sendable, Equatable {
     let count: Int
     let last: Date
 }
 
+/// The counters of one attempt, as they were before it.
+struct ThrottleCounters: Sendable {
+    var pair: LoginFailures?
+    var address: LoginFailures?
+    var username: LoginFailures?
+}
+
 /// Where failed log-ins are counted.
-protocol LoginFailureStore: Sendable {
-    func failures(usernameKey: String) throws -> LoginFailures?
-    /// Adds one failure; a count whose last failure is before `windowStart` starts again at 1.
-    func recordFailure(usernameKey: String, at date: Date, windowStart: Date) throws
-    func reset(usernameKey: String) throws
+protocol LoginThrottleStore: Sendable {
+    /// In one transaction that excludes every other writer: reads the
+    /// counters of `keys`, asks `decide`, and unless it refuses, adds one
+    /// failure to each (a counter last touched before `windowStart` starts
+    /// again at 1).
+    func admit(
+        _ keys: ThrottleKeys, at date: Date, windowStart: Date,
+        decide: (ThrottleCounters) -> LoginThrottle.Decision
+    ) throws -> LoginThrottle.Decision
+    /// Deletes the pair's counter and takes one failure off the others.
+    func forgive(_ keys: ThrottleKeys) throws
     func deleteFailures(before date: Date) throws
 }

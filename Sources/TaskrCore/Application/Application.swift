@@ -21,6 +21,7 @@ public struct Application: Sendable {
     private let throttle: LoginThrottle
     let attio: AttioService
     private let logger: Logger
+    private let securityLog: SecurityLog
 
     /// - Parameters:
     ///   - secretKey: seals Attio tokens (``Settings/secretKey``, or the key file's).
@@ -48,9 +49,11 @@ public struct Application: Sendable {
             store: SQLiteSessionStore(database: database),
             policy: settings.sessionPolicy,
             clock: clock,
-            random: random)
-        let throttle = LoginThrottle(store: SQLiteLoginFailureStore(database: database))
+            random: random,
+            visitorCSRF: VisitorCSRF(key: secretKey.derived("visitor csrf"), clock: clock, random: random))
+        let throttle = LoginThrottle(store: SQLiteLoginThrottleStore(database: database))
         let passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
+        let securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
         let attio = AttioService(
             settings: settings.attio, http: http,
             sealer: TokenSealer(current: secretKey, previous: settings.previousSecretKeys),
@@ -62,6 +65,7 @@ public struct Application: Sendable {
         self.sessions = sessions
         self.throttle = throttle
         self.logger = logger
+        self.securityLog = securityLog
 
         var router = Router<Handler>()
         let home = HomeController(views: views, attio: attio)
@@ -73,8 +77,8 @@ public struct Application: Sendable {
         router.add(.get, "/signup", signup.form)
         router.add(.post, "/signup", signup.submit)
         let login = LoginController(
-            views: views, users: users, passwords: passwords, throttle: throttle, sessions: sessions, clock: clock,
-            logger: logger)
+            views: views, users: users, passwords: passwords, throttle: throttle,
+            pacer: LoginPacer(maximumWaiting: concurrentHashes), sessions: sessions, clock: clock, securityLog: securityLog)
         router.add(.get, "/login", login.form)
         router.add(.post, "/login", login.submit)
         let logout = LogoutController(views: views, sessions: sessions, logger: logger)
@@ -127,9 +131,19 @@ public struct Application: Sendable {
                 context.user = user
             }
             if request.method == .post {
-                try CSRFProtection.checkOrigin(request)
+                do {
+                    try CSRFProtection.checkOrigin(request)
+                } catch {
+                    securityLog.refusedPost(request, reason: "cross-site (Origin or Sec-Fetch-Site)")
+                    throw error
+                }
                 context.form = try request.form()
-                try CSRFProtection.checkToken(context.form, session: context.session)
+                do {
+                    try CSRFProtection.checkToken(context.form, session: context.session, request: request, visitor: sessions.visitorCSRF)
+                } catch {
+                    securityLog.refusedPost(request, reason: "missing, expired or wrong _csrf token")
+                    throw error
+                }
             }
             response = try handler(request, context)
         } catch let error as HTTPError {

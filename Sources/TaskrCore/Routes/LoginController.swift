@@ -9,55 +9,67 @@ struct LoginController: Sendable {
     let users: any UserStore
     let passwords: PasswordService
     let throttle: LoginThrottle
+    let pacer: LoginPacer
     let sessions: SessionManager
     let clock: any WallClock
-    let logger: Logger
+    let securityLog: SecurityLog
 
     /// The form; a logged-in user goes home instead.
     func form(_ request: Request, _ context: RequestContext) throws -> Response {
         if context.user != nil { return .redirect(to: "/") }
-        return try page(context)
+        return page(request, context)
     }
 
     /// Right credentials: a new session (the pre-login id stops working),
     /// 303 to `/`. Wrong ones: 401 with one message for an unknown user and
-    /// a wrong password. Too many failures for the username: 429.
+    /// a wrong password. Locked by the throttle: 429 without a password check.
     func submit(_ request: Request, _ context: RequestContext) throws -> Response {
         let typedName = context.form["username"] ?? ""
         let password = context.form["password"] ?? ""
         let key = Username.key(for: typedName)
         guard !key.isEmpty, !password.isEmpty else {
-            return try page(context, username: typedName, error: "Enter your username and password.", status: .badRequest)
+            return page(request, context, username: typedName, error: "Enter your username and password.", status: .badRequest)
         }
-        let now = clock.now()
-        if let wait = try throttle.retryAfter(usernameKey: key, now: now) {
-            var response = try page(
-                context, username: typedName,
-                error: "Too many failed log-ins for this username. Try again in \(wait) seconds.",
-                status: .tooManyRequests)
+        // No account can have a longer name: refused before the throttle or
+        // the database see it.
+        guard key.count <= Username.maximumLength else {
+            securityLog.failedLogin(usernameKey: key, userID: nil, request: request, reason: "username longer than any account's")
+            return page(request, context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
+        }
+        let attempt: LoginThrottle.Attempt
+        switch try throttle.admit(usernameKey: key, address: request.remoteAddress, now: clock.now()) {
+        case let .refused(wait, byAddress):
+            securityLog.lockedLogin(usernameKey: key, request: request, seconds: wait, byAddress: byAddress)
+            let reason = byAddress ? "from your network" : "for this username from your network"
+            var response = page(
+                request, context, username: typedName,
+                error: "Too many failed log-ins \(reason). Try again in \(wait) seconds.", status: .tooManyRequests)
             response.headers["Retry-After"] = String(wait)
             return response
+        case let .admitted(admitted):
+            attempt = admitted
+        }
+        guard pacer.pause(attempt.delay) else {
+            throw HTTPError(.serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
         }
         let found = try users.user(usernameKey: key)
         guard try passwords.verify(password, against: found?.passwordHash), let user = found else {
-            try throttle.recordFailure(usernameKey: key, now: now)
-            // No username in the log: people type passwords into that field.
-            logger.info("failed log-in")
-            return try page(context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
+            securityLog.failedLogin(usernameKey: key, userID: found?.id, request: request, reason: "wrong username or password")
+            return page(request, context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
         }
-        try throttle.reset(usernameKey: key)
+        try throttle.succeeded(attempt)
         if passwords.needsRehash(user.passwordHash) {
             try users.updatePasswordHash(userID: user.id, to: try passwords.hash(password))
-            logger.info("rehashed the password of user \(user.id) with the current parameters")
+            securityLog.logger.info("rehashed the password of user \(user.id) with the current parameters")
         }
         let (_, cookie) = try sessions.start(userID: user.id, replacing: context.session, secure: context.secure)
-        logger.info("logged in user \(user.id)")
+        securityLog.logger.info("logged in user \(user.id)")
         var response = Response.redirect(to: "/")
         response.setCookie(cookie)
         return response
     }
 
-    private func page(_ context: RequestContext, username: String = "", error: String? = nil, status: Status = .ok) throws -> Response {
-        try sessions.formPage(context, status: status) { views.login(csrf: $0, username: username, error: error) }
+    private func page(_ request: Request, _ context: RequestContext, username: String = "", error: String? = nil, status: Status = .ok) -> Response {
+        sessions.formPage(request, context, status: status) { views.login(csrf: $0, username: username, error: error) }
     }
 }

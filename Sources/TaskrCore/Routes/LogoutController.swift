@@ -9,7 +9,7 @@ struct LogoutController: Sendable {
 
     /// A page with the logout button (logging out changes state, so it is a POST).
     func page(_ request: Request, _ context: RequestContext) throws -> Response {
-        try sessions.formPage(context) { views.logout(csrf: $0, username: context.user?.username) }
+        sessions.formPage(request, context) { views.logout(csrf: $0, username: context.user?.username) }
     }
 
     /// Destroys the session on the server, expires the cookie, 303 to `/`.

@@ -13,7 +13,7 @@ struct SignupController: Sendable {
     /// The form; a logged-in user goes home instead.
     func form(_ request: Request, _ context: RequestContext) throws -> Response {
         if context.user != nil { return .redirect(to: "/") }
-        return try page(context)
+        return page(request, context)
     }
 
     /// Creates the account, logs it in with a new session, 303 to `/`.
@@ -27,14 +27,14 @@ struct SignupController: Sendable {
             username = try Username(validating: typedName)
             try Password.validate(password)
         } catch {
-            return try page(context, username: typedName, error: error.message, status: .badRequest)
+            return page(request, context, username: typedName, error: error.message, status: .badRequest)
         }
         // Checked before hashing, so a taken name costs no Argon2 run; the
         // insert below still settles a race between two sign-ups.
         guard try users.user(usernameKey: username.key) == nil,
             let user = try users.create(username: username, passwordHash: try passwords.hash(password), at: clock.now())
         else {
-            return try page(context, username: typedName, error: "Username already taken. Choose another one.", status: .conflict)
+            return page(request, context, username: typedName, error: "Username already taken. Choose another one.", status: .conflict)
         }
         let (_, cookie) = try sessions.start(userID: user.id, replacing: context.session, secure: context.secure)
         logger.info("signed up user \(user.id)")
@@ -43,7 +43,7 @@ struct SignupController: Sendable {
         return response
     }
 
-    private func page(_ context: RequestContext, username: String = "", error: String? = nil, status: Status = .ok) throws -> Response {
-        try sessions.formPage(context, status: status) { views.signup(csrf: $0, username: username, error: error) }
+    private func page(_ request: Request, _ context: RequestContext, username: String = "", error: String? = nil, status: Status = .ok) -> Response {
+        sessions.formPage(request, context, status: status) { views.signup(csrf: $0, username: username, error: error) }
     }
 }

@@ -19,27 +19,47 @@ enum CSRFProtection {
     /// names another host than the one it was sent to (`Host`; ports are
     /// ignored, as for sites). A request without `Origin` passes on to the
     /// token check.
+    ///
+    /// Hosts are compared as browsers serialise them: ASCII (an IDN arrives
+    /// as punycode in both headers), lower-cased, an IPv6 literal without
+    /// its brackets, a trailing dot dropped. Anything else in `Origin`
+    /// (non-ASCII, no scheme, `null`) is refused.
     static func checkOrigin(_ request: Request) throws(HTTPError) {
         if request.headers["Sec-Fetch-Site"]?.lowercased() == "cross-site" { throw forbidden }
         guard let origin = request.headers["Origin"] else { return }
-        guard let originHost = URLComponents(string: origin)?.host?.lowercased(), !originHost.isEmpty,
-            let host = request.headers["Host"].map(hostWithoutPort), originHost == host
+        guard let schemeEnd = origin.range(of: "://"),
+            let originHost = host(ofAuthority: origin[schemeEnd.upperBound...]),
+            let host = request.headers["Host"].flatMap({ host(ofAuthority: Substring($0)) }),
+            originHost == host
         else { throw forbidden }
     }
 
-    /// Refuses a form whose `_csrf` is not this session's token.
-    static func checkToken(_ form: Parameters, session: Session?) throws(HTTPError) {
-        guard let session, let sent = form[fieldName], ConstantTime.equals(sent, session.csrfToken) else {
-            throw forbidden
-        }
+    /// Refuses a form whose `_csrf` is not this session's token or, for a
+    /// logged-out visitor, not a live token issued to the visitor's cookie.
+    static func checkToken(_ form: Parameters, session: Session?, request: Request, visitor: VisitorCSRF) throws(HTTPError) {
+        guard let sent = form[fieldName] else { throw forbidden }
+        let valid = session.map { ConstantTime.equals(sent, $0.csrfToken) } ?? visitor.isValid(sent, for: request)
+        guard valid else { throw forbidden }
     }
 
-    /// `example.com:3050` → `example.com`, `[::1]:3050` → `::1`, lower-cased.
-    private static func hostWithoutPort(_ host: String) -> String {
-        let host = host.lowercased()
-        if host.hasPrefix("["), let end = host.firstIndex(of: "]") {
-            return String(host[host.index(after: host.startIndex)..<end])
+    /// `Example.COM.:3050` → `example.com`, `[::1]:3050` → `::1`; nil for
+    /// an empty or non-ASCII host, or one with a path or user part.
+    static func host(ofAuthority authority: Substring) -> String? {
+        guard authority.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { return nil }
+        let authority = authority.lowercased()
+        var host: Substring
+        if authority.hasPrefix("[") {
+            guard let end = authority.firstIndex(of: "]") else { return nil }
+            host = authority[authority.index(after: authority.startIndex)..<end]
+            let rest = authority[authority.index(after: end)...]
+            guard rest.isEmpty || (rest.hasPrefix(":") && rest.dropFirst().allSatisfy(\.isNumber)) else { return nil }
+        } else {
+            let parts = authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            host = parts[0]
+            guard parts.count == 1 || parts[1].allSatisfy(\.isNumber) else { return nil }
+            if host.hasSuffix(".") { host = host.dropLast() }
         }
-        return String(host.split(separator: ":", maxSplits: 1).first ?? "")
+        guard !host.isEmpty, !host.contains(where: { "/@?#".contains($0) }) else { return nil }
+        return String(host)
     }
 }

@@ -16,28 +16,25 @@ struct SQLiteSessionStore: SessionStore {
         }
     }
 
-    func session(idHash: [UInt8]) throws -> (Session, User?)? {
+    func session(idHash: [UInt8]) throws -> (Session, User)? {
         try database.fetchOne(
             """
             SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.password_hash
-            FROM sessions s LEFT JOIN users u ON u.id = s.user_id
+            FROM sessions s JOIN users u ON u.id = s.user_id
             WHERE s.id_hash = ?
             """,
             arguments: [Data(idHash)]
         ) { row in
             // By position, in the SELECT's order: every request makes this
             // read, and GRDB lower-cases the name for each lookup by name.
-            let userID: Int64? = row[0]
+            let userID: Int64 = row[0]
             let session = Session(
                 idHash: idHash,
                 userID: userID,
                 csrfToken: row[1],
                 createdAt: Date(unixTime: row[2]),
                 lastSeenAt: Date(unixTime: row[3]))
-            let user = userID.flatMap { id in
-                (row[4] as String?).map { User(id: id, username: $0, passwordHash: row[5]) }
-            }
-            return (session, user)
+            return (session, User(id: userID, username: row[4], passwordHash: row[5]))
         }
     }
 

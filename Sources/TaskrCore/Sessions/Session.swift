@@ -5,9 +5,9 @@ import Foundation
 /// session.
 struct Session: Sendable, Equatable {
     let idHash: [UInt8]
-    /// Nil for a visitor who has not logged in yet (a session that exists so
-    /// that the sign-up and log-in forms carry a CSRF token).
-    let userID: Int64?
+    /// Sessions exist for logged-in users only: visitors' forms carry a
+    /// stateless token (``VisitorCSRF``).
+    let userID: Int64
     /// The synchronizer token every POST form of this session must carry.
     let csrfToken: String
     let createdAt: Date

@@ -1,15 +1,16 @@
 import HTTP
 
 extension SessionManager {
-    /// A page with a form: rendered with the CSRF token of the request's
-    /// session, or of a new visitor session (forms shown to logged-out
-    /// visitors carry a token too), whose cookie the response then sets.
+    /// A page with a form, rendered with the CSRF token of the request's
+    /// session, or for a logged-out visitor with a stateless
+    /// ``VisitorCSRF`` token (whose nonce cookie the response sets when the
+    /// visitor has none yet). Writes nothing to the database.
     ///
     /// - Parameter render: the page's HTML, given the CSRF token.
-    func formPage(_ context: RequestContext, status: Status = .ok, render: (_ csrf: String) -> String) throws -> Response {
-        let (session, cookie): (Session, SetCookie?) =
-            try context.session.map { ($0, nil) } ?? start(userID: nil, replacing: nil, secure: context.secure)
-        var response = Response.html(render(session.csrfToken), status: status)
+    func formPage(_ request: Request, _ context: RequestContext, status: Status = .ok, render: (_ csrf: String) -> String) -> Response {
+        if let session = context.session { return Response.html(render(session.csrfToken), status: status) }
+        let (token, cookie) = visitorCSRF.issue(for: request, secure: context.secure)
+        var response = Response.html(render(token), status: status)
         if let cookie { response.setCookie(cookie) }
         return response
     }

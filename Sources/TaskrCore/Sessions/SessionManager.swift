@@ -11,21 +11,21 @@ struct SessionManager: Sendable {
     let policy: SessionPolicy
     let clock: any WallClock
     let random: any RandomSource
+    /// The CSRF tokens of logged-out visitors' forms.
+    let visitorCSRF: VisitorCSRF
 
     /// The live session the request's cookie names, with its user, or nil:
     /// no cookie, an unknown, tampered or expired one. Writes only to
-    /// refresh "last seen" (at most once per ``SessionPolicy/touchInterval``)
-    /// or to delete an expired row it came across.
-    func session(for request: Request) throws -> (session: Session, user: User?)? {
-        guard let token = request.cookies[Self.cookieName], Self.isWellFormed(token) else { return nil }
+    /// refresh "last seen" of a live session (at most once per
+    /// ``SessionPolicy/touchInterval``); expired rows are left to
+    /// housekeeping, so a logged-out visitor's request writes nothing.
+    func session(for request: Request) throws -> (session: Session, user: User)? {
+        guard let token = request.cookies[Self.cookieName], Base64URL.isToken(token) else { return nil }
         let idHash = SHA256.hash(Array(token.utf8))
         guard let found = try store.session(idHash: idHash) else { return nil }
         var session = found.0
         let now = clock.now()
-        if policy.isExpired(session, now: now) {
-            try store.delete(idHash: idHash)
-            return nil
-        }
+        if policy.isExpired(session, now: now) { return nil }
         if policy.needsTouch(session, now: now) {
             try store.touch(idHash: idHash, at: now)
             session.lastSeenAt = now
@@ -36,9 +36,9 @@ struct SessionManager: Sendable {
     /// Starts a new session with a new id and CSRF token, replacing
     /// `previous` (which stops working at once).
     ///
-    /// - Parameter userID: the user who logged in, or nil for a visitor.
+    /// - Parameter userID: the user who signed up or logged in.
     /// - Returns: the session and the cookie that carries its id.
-    func start(userID: Int64?, replacing previous: Session?, secure: Bool) throws -> (Session, SetCookie) {
+    func start(userID: Int64, replacing previous: Session?, secure: Bool) throws -> (Session, SetCookie) {
         let token = random.token()
         let now = clock.now()
         let session = Session(
@@ -72,12 +72,4 @@ struct SessionManager: Sendable {
         SetCookie(name: Self.cookieName, value: token, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
-    /// Our tokens are 43 URL-safe base64 characters; anything else is not
-    /// worth a database lookup.
-    private static func isWellFormed(_ token: String) -> Bool {
-        token.utf8.count == 43 && token.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
-        }
-    }
 }

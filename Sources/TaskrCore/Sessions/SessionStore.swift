@@ -7,7 +7,7 @@ protocol SessionStore: Sendable {
     func insert(_ session: Session, replacing: [UInt8]?) throws
     /// The session and, when it belongs to one, its user: one lookup, as
     /// every request makes it.
-    func session(idHash: [UInt8]) throws -> (Session, User?)?
+    func session(idHash: [UInt8]) throws -> (Session, User)?
     func touch(idHash: [UInt8], at date: Date) throws
     func delete(idHash: [UInt8]) throws
     /// Deletes sessions last seen before `idleBefore` or created before

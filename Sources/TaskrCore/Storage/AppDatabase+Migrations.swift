@@ -56,6 +56,24 @@ extension AppDatabase {
             }
         }
 
+        migrator.registerMigration("v3-throttle-and-no-visitor-sessions") { db in
+            // Failed log-ins per (name, address), per address and per name,
+            // each keyed by a SHA-256 digest: never the typed text.
+            try db.drop(table: "login_failures")
+            try db.create(table: "login_throttle") { table in
+                table.primaryKey("key", .blob)
+                // The name's digest on its per-name and per-pair rows, so an
+                // operator can clear every counter of one name.
+                table.column("username_hash", .blob).indexed()
+                table.column("failures", .integer).notNull()
+                table.column("last_failure_at", .integer).notNull()
+            }
+            try db.create(index: "login_throttle_on_last_failure_at", on: "login_throttle", columns: ["last_failure_at"])
+            // Visitors' forms carry stateless tokens now: a session row
+            // exists only for a logged-in user.
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id IS NULL")
+        }
+
         return migrator
     }()
 }

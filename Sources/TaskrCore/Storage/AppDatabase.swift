@@ -28,7 +28,7 @@ public final class AppDatabase: Sendable {
         configuration.maximumReaderCount = max(1, readers)
         configuration.foreignKeysEnabled = true
         configuration.label = "taskr"
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try Self.openPool(path: path, configuration: configuration)
         // GRDB sets NORMAL with WAL, which survives a crash of taskr but may
         // lose the last commits on power loss. What was answered with a 303
         // must survive both: FULL syncs the WAL at every commit (writes are
@@ -63,6 +63,21 @@ public final class AppDatabase: Sendable {
             return true
         } catch {
             return false
+        }
+    }
+
+    /// Opens the pool. Switching a new file to WAL needs a lock that SQLite
+    /// refuses at once, without the busy timeout, while another process is
+    /// switching it too (`spawn-fcgi -F N` on a new file): that refusal is
+    /// retried for up to the busy timeout, which it never needs long.
+    private static func openPool(path: String, configuration: GRDB.Configuration) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(5)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                usleep(UInt32.random(in: 5_000...20_000))
+            }
         }
     }
 

@@ -1,0 +1,37 @@
+import HTTP
+public import Logging
+import Sodium
+
+/// Security events in the log, each one line starting `security:`: failed
+/// and refused log-ins, CSRF and Origin refusals. A failed log-in names the
+/// user id when the account exists, else a keyed digest of the typed name
+/// (people type passwords into that field: the name itself is never
+/// logged), and the client address.
+struct SecurityLog: Sendable {
+    let logger: Logger
+    /// Keys the digests, so a log reader cannot test guesses against them.
+    let digestKey: SecretKey
+
+    func failedLogin(usernameKey: String, userID: Int64?, request: Request, reason: String) {
+        logger.notice("security: failed log-in for \(who(usernameKey, userID)) from \(address(request)): \(reason)")
+    }
+
+    func lockedLogin(usernameKey: String, request: Request, seconds: Int, byAddress: Bool) {
+        let what = byAddress ? "the address" : "this name from the address"
+        logger.notice("security: log-in refused for \(who(usernameKey, nil)) from \(address(request)): \(what) is locked for \(seconds) s")
+    }
+
+    func refusedPost(_ request: Request, reason: String) {
+        logger.notice("security: refused \(request.method) \(request.path) from \(address(request)): \(reason)")
+    }
+
+    private func who(_ usernameKey: String, _ userID: Int64?) -> String {
+        if let userID { return "user \(userID)" }
+        let digest = digestKey.authenticationCode(Array("taskr log name\u{0}\(usernameKey)".utf8))
+        return "name #" + digest.prefix(6).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+
+    private func address(_ request: Request) -> String {
+        request.remoteAddress ?? "an unknown address"
+    }
+}
