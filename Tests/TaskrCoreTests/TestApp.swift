@@ -27,6 +27,13 @@ final class LogCapture: Sendable {
         return logger
     }
 
+    /// The same capture behind ``EscapingLogHandler``, as `taskr serve` logs.
+    var escapingLogger: Logger {
+        var logger = Logger(label: "test") { _ in EscapingLogHandler(wrapping: CapturingHandler(capture: self)) }
+        logger.logLevel = .debug
+        return logger
+    }
+
     private struct CapturingHandler: LogHandler {
         let capture: LogCapture
         var metadata: Logger.Metadata = [:]

@@ -9,6 +9,9 @@ csrf_of() { sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' "$1" | head -n 1;
 # session_of JAR: the taskr_session value in a curl cookie jar.
 session_of() { awk '$6 == "taskr_session" { print $7 }' "$1"; }
 
+# host_of URL: the host part, as a cookie jar names it.
+host_of() { local host=${1#*://}; echo "${host%%[:/]*}"; }
+
 # account_checks BASE
 account_checks() {
     local base=${1%/} jar=$SMOKE_TMP/jar other=$SMOKE_TMP/other-jar
@@ -17,11 +20,13 @@ account_checks() {
 
     fetch "$base/signup" -c "$jar" -b "$jar"
     check "sign-up form answers 200" status_is 200
-    check "sign-up form sets a session cookie with HttpOnly, SameSite=Lax, Path=/" \
-        header_has set-cookie "taskr_session=.*; Path=/; HttpOnly; SameSite=Lax"
-    local csrf pre_signup
+    check "sign-up form sets a visitor cookie with HttpOnly, SameSite=Lax, Path=/" \
+        header_has set-cookie "taskr_visitor=.*; Path=/; HttpOnly; SameSite=Lax"
+    check "sign-up form starts no session" header_absent_text set-cookie "taskr_session="
+    local csrf pre_signup=planted-by-someone-else-aaaaaaaaaaaaaaaaaaaaa
     csrf=$(csrf_of "$BODY")
-    pre_signup=$(session_of "$jar")
+    # A session cookie planted by someone else must be replaced at sign-up.
+    printf '%s\tFALSE\t/\tFALSE\t0\ttaskr_session\t%s\n' "$(host_of "$base")" "$pre_signup" >> "$jar"
 
     fetch "$base/signup" -c "$jar" -b "$jar" --data-urlencode "username=$user" --data-urlencode "password=$password"
     check "sign-up without the CSRF field answers 403" status_is 403
@@ -70,14 +75,14 @@ account_checks() {
         --data-urlencode "_csrf=$(csrf_of "$BODY")"
     check "an unknown user answers 401 too" status_is 401
 
-    local pre_login
-    pre_login=$(session_of "$jar")
+    local pre_login=planted-by-someone-else-bbbbbbbbbbbbbbbbbbbbb
+    printf '%s\tFALSE\t/\tFALSE\t0\ttaskr_session\t%s\n' "$(host_of "$base")" "$pre_login" >> "$jar"
     fetch "$base/login" -c "$jar" -b "$jar" --data-urlencode "username=$user" --data-urlencode "password=$password" \
         --data-urlencode "_csrf=$csrf"
     check "log-in answers 303 to /" header_is location /
     check "log-in starts a new session id" test "$(session_of "$jar")" != "$pre_login"
     fetch "$base/" -b "taskr_session=$pre_login"
-    check "the pre-login session id no longer works" body_has "You are not logged in"
+    check "the planted session id does not work" body_has "You are not logged in"
     fetch "$base/" -b "$jar"
     check "home after log-in says who is logged in" body_has "logged in as <strong>$user</strong>"
 

@@ -34,6 +34,7 @@ status_is() { [ "$STATUS" = "$1" ] || { echo "    expected status $1, got $STATU
 header_is() { grep -qix "$1: $2" "$HEADERS" || { echo "    expected header '$1: $2'" >&2; return 1; }; }
 header_has() { grep -qi "^$1: .*$2" "$HEADERS" || { echo "    expected header $1 containing '$2'" >&2; return 1; }; }
 header_absent() { ! grep -qi "^$1:" "$HEADERS"; }
+header_absent_text() { ! grep -qi "^$1: .*$2" "$HEADERS" || { echo "    expected no header $1 containing '$2'" >&2; return 1; }; }
 body_has() { grep -qF -- "$1" "$BODY" || { echo "    expected the body to contain '$1'" >&2; return 1; }; }
 body_is() { [ "$(cat "$BODY")" = "$1" ] || { echo "    expected the body '$1'" >&2; return 1; }; }
 

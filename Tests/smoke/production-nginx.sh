@@ -110,7 +110,13 @@ CONF
     check "nginx refuses bodies over 64 KiB with 413" status_is 413
     check "nginx's 413 page carries HSTS" header_is strict-transport-security "max-age=63072000"
 
-    fetch "$site/signup" $tls
+    local tls_jar=$SMOKE_TMP/tls-jar
+    rm -f "$tls_jar"
+    fetch "$site/signup" $tls -c "$tls_jar" -b "$tls_jar"
+    check "over HTTPS the visitor cookie is Secure" header_has set-cookie "taskr_visitor=.*; Path=/; Secure; HttpOnly; SameSite=Lax"
+    fetch "$site/signup" $tls -c "$tls_jar" -b "$tls_jar" --data-urlencode "username=tls-$RANDOM$RANDOM" \
+        --data-urlencode "password=correct horse tls" --data-urlencode "_csrf=$(csrf_of "$BODY")"
+    check "over HTTPS sign-up answers 303" status_is 303
     check "over HTTPS the session cookie is Secure" header_has set-cookie "taskr_session=.*; Path=/; Secure; HttpOnly; SameSite=Lax"
 
     fetch "$site/static/taskr.css" $tls

@@ -40,7 +40,10 @@ struct AttioController: Sendable {
             throw HTTPError(.forbidden, "This Attio sign-in link has expired or was already used. Go back to Taskr and connect Attio again.")
         }
         if let error = request.query["error"] {
-            logger.info("user \(user.id) did not connect Attio (\(error.prefix(64)))")
+            // Only the codes of RFC 6749 §4.1.2.1 reach the log; the page shows
+            // what was sent (escaped), the log line never does.
+            let code = Self.oauthErrorCodes.contains(error) ? error : "an unknown error code"
+            logger.info("user \(user.id) did not connect Attio (\(code))")
             return .html(views.attioCancelled(reason: error))
         }
         guard let code = request.query["code"], !code.isEmpty else {
@@ -54,6 +57,11 @@ struct AttioController: Sendable {
         }
         return .redirect(to: "/")
     }
+
+    static let oauthErrorCodes: Set<String> = [
+        "access_denied", "invalid_request", "unauthorized_client", "unsupported_response_type", "invalid_scope",
+        "server_error", "temporarily_unavailable",
+    ]
 
     /// Revokes and forgets the user's token, then home.
     func disconnect(_ request: Request, _ context: RequestContext) throws -> Response {
