@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 import HTTP
 import Testing
 @testable import TaskrCore
@@ -19,6 +21,36 @@ struct PasswordServiceTests {
         }
         // The permit is back: hashing works again.
         #expect(try service.verify("correct horse", against: try service.hash("correct horse")))
+    }
+
+    /// A flood of log-ins must not park every worker: past the waiting
+    /// bound the answer is 503 at once, not after the permit wait.
+    @Test(.timeLimit(.minutes(1))) func beyondTheWaitingBoundA503ComesAtOnce() throws {
+        let service = try PasswordService(concurrentHashes: 1, maximumWaiting: 1, permitWait: .seconds(30))
+        let release = DispatchSemaphore(value: 0), running = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) {
+            _ = try? service.withPermit { running.signal(); release.wait() }
+        }
+        running.wait()
+        let waiterDone = Mutex(false)
+        DispatchQueue.global().async(group: group) {
+            _ = try? service.withPermit {}
+            waiterDone.withLock { $0 = true }
+        }
+        // The waiter is in line once the count says so; then the third is refused at once.
+        #expect(eventuallyTrue { service.waitingOrRunning == 2 })
+        do {
+            _ = try service.hash("correct horse")
+            Issue.record("a third hash was let in")
+        } catch let error as HTTPError {
+            #expect(error.status == .serviceUnavailable)
+        }
+        #expect(waiterDone.withLock { $0 } == false, "the waiter still waits: the 503 did not wait for it")
+        release.signal()
+        group.wait()
+        #expect(waiterDone.withLock { $0 })
+        #expect(service.waitingOrRunning == 0)
     }
 
     @Test func unknownUserStillCostsOneVerification() throws {
