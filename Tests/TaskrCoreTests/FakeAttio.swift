@@ -21,6 +21,7 @@ final class FakeAttio: HTTPClient {
         var selfJSON = #"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme <Corp>","workspace_slug":"acme"}"#
         var membersJSON = FakeAttio.defaultMembers
         var issuedTokens = 0
+        var onExchange: (@Sendable () -> Void)?
     }
 
     private let state = Mutex(State())
@@ -30,6 +31,8 @@ final class FakeAttio: HTTPClient {
 
     /// Makes the endpoint at `path` (`/oauth/token`, `/v2/tasks`, …) fail until told otherwise.
     func fail(_ path: String, with failure: Failure?) { state.withLock { $0.failures[path] = failure } }
+    /// Runs `action` during every token exchange, before it answers.
+    func onExchange(_ action: (@Sendable () -> Void)?) { state.withLock { $0.onExchange = action } }
     func setTasks(_ json: String) { state.withLock { $0.tasksJSON = json } }
     func setSelf(_ json: String) { state.withLock { $0.selfJSON = json } }
     func setMembers(_ json: String) { state.withLock { $0.membersJSON = json } }
@@ -53,6 +56,7 @@ final class FakeAttio: HTTPClient {
         }
         switch path {
         case "/oauth/token":
+            state.withLock { $0.onExchange }?()
             let number = state.withLock { state -> Int in
                 state.issuedTokens += 1
                 return state.issuedTokens

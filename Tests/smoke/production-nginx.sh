@@ -48,7 +48,9 @@ production_checks() {
         -e "s|unix:/run/taskr/taskr.sock|unix:$socket|" \
         -e "s|/var/log/nginx/taskr.access.log|$dir/access.log|" \
         -e "s|listen 80;|listen 127.0.0.1:$http_port;|" \
+        -e "s|listen 80 default_server;|listen 127.0.0.1:$http_port default_server;|" \
         -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
+        -e "s|listen 443 ssl http2 default_server;|listen 127.0.0.1:$https_port ssl http2 default_server;|" \
         -e '/listen \[::\]/d' \
         "$repo/nginx/taskr-production.conf" > "$dir/taskr-production.conf"
 
@@ -87,6 +89,20 @@ CONF
 
     fetch "$site/healthz" $tls
     check "HTTPS healthz answers 200 ok through the production config" body_is ok
+
+    # Any other name: no answer at all (444), and over TLS not even a certificate.
+    check "an unknown Host over HTTP gets no answer" \
+        bash -c "curl -s -o /dev/null -H 'Host: evil.example' http://127.0.0.1:$http_port/; [ \$? = 52 ]"
+    check "an unknown name over HTTPS gets no TLS handshake" \
+        bash -c "! curl -s -k -o /dev/null --resolve other.example:$https_port:127.0.0.1 https://other.example:$https_port/healthz"
+    check "an unknown Host inside the TLS name gets no answer" \
+        bash -c "curl -s $tls -o /dev/null -H 'Host: evil.example' '$site/'; [ \$? = 52 ]"
+    # What the configuration promises but a short test cannot wait for.
+    nginx -T -p "$dir" -c "$dir/nginx.conf" 2>/dev/null > "$dir/nginx-T"
+    check "the Proxy request header never reaches taskr as HTTP_PROXY" grep -q 'fastcgi_param  *HTTP_PROXY  *"";' "$dir/nginx-T"
+    check "slow clients are dropped after 10 s" grep -q 'client_header_timeout 10s;' "$dir/nginx-T"
+    check "connections per client are limited" grep -q 'limit_conn taskr_conn 20;' "$dir/nginx-T"
+    check "pages and log-out are rate-limited per client" bash -c "[ \$(grep -c 'limit_req zone=taskr_pages' '$dir/nginx-T') -ge 2 ]"
 
     fetch "$site/" $tls
     check "HTTPS home answers 200" status_is 200

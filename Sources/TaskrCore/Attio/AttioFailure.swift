@@ -14,4 +14,8 @@ enum AttioFailure: Error, Sendable, Equatable {
     /// No answer at all: a timeout or a refused connection. Each one held
     /// a worker for the whole timeout.
     case noAnswer(reason: String)
+    /// Not called at all: the gate is full (as many calls under way as
+    /// workers may spend on Attio), or Attio is in its quiet period after a
+    /// call that got no answer.
+    case busy
 }

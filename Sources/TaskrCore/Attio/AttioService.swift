@@ -7,10 +7,12 @@ import Synchronization
 /// The Attio integration: starting and finishing the OAuth connection, the
 /// dashboard of tasks, and disconnecting.
 ///
-/// A slow Attio must not hold every FastCGI worker: at most
-/// `maxConcurrentCalls` requests talk to Attio at once, and the others show
-/// a notice at once instead of queueing; after a call got no answer, nobody
-/// calls Attio for ``pauseAfterNoAnswer``. After a 429 the user's calls pause
+/// A slow Attio must not hold every FastCGI worker: every call to Attio —
+/// tasks, members, the token exchange, `/v2/self`, revocation — goes
+/// through one gate (``gated(_:)``): at most `maxConcurrentCalls` requests
+/// talk to Attio at once, and the others are answered at once instead of
+/// queueing; after a call got no answer, nobody calls Attio for
+/// ``pauseAfterNoAnswer``. After a 429 the user's calls pause
 /// until Attio's `Retry-After`. A user's tasks are reused for
 /// ``tasksLifetime`` (a reload does not call Attio again), workspace members
 /// for ``membersLifetime``.
@@ -71,35 +73,75 @@ final class AttioService: Sendable {
     }
 
     /// Redeems `code`, learns the workspace, and stores the sealed token.
-    /// - Throws: ``AttioFailure`` when the token endpoint gives no token; nothing is stored then.
+    /// Attio tokens never expire, so a token this replaces is revoked once
+    /// the new one is stored, and the new one if storing it fails.
+    /// - Throws: ``AttioFailure`` when the token endpoint gives no token (or
+    ///   is not called: ``AttioFailure/busy``); nothing is stored then.
     func finishConnecting(user: User, code: String) throws {
-        let token = try client.exchange(code: code)
+        let token = try gated { () throws(AttioFailure) in try client.exchange(code: code) }
         // The workspace name is shown on every page: learn it once, now. Not
         // fatal: the tasks still show without it.
         var identity: AttioModels.Identity?
         do {
-            identity = try client.identity(token: token, timeout: 5)
+            identity = try gated { () throws(AttioFailure) in try client.identity(token: token, timeout: 5) }
         } catch {
             logger.warning("connected user \(user.id) to Attio, but /v2/self failed: \(Self.describe(error))")
         }
-        try connections.save(AttioConnection(
-            userID: user.id, sealedToken: sealer.seal(token, userID: user.id),
-            workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now()))
+        let previous = try connections.connection(userID: user.id)
+        do {
+            try connections.save(AttioConnection(
+                userID: user.id, sealedToken: sealer.seal(token, userID: user.id),
+                workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now()))
+        } catch {
+            revoke(token, of: user, why: "it could not be stored")
+            throw error
+        }
         // A new token may open another workspace: nothing of the old one is reused.
         forgetCaches(userID: user.id)
         logger.info("connected user \(user.id) to Attio")
+        if let previous, let (old, _) = sealer.open(previous.sealedToken, userID: user.id), old != token {
+            revoke(old, of: user, why: "a new connection replaced it")
+        }
     }
 
     /// Revokes the token at Attio (best effort, 3 s at most) and forgets it.
     func disconnect(user: User) throws {
         if let connection = try connections.connection(userID: user.id), let (token, _) = sealer.open(connection.sealedToken, userID: user.id) {
-            if let failure = client.revoke(token: token) {
-                logger.warning("revoking the Attio token of user \(user.id) failed (\(Self.describe(failure))); forgetting it anyway")
-            }
+            revoke(token, of: user, why: "the user disconnected")
         }
         try connections.delete(userID: user.id)
         forgetCaches(userID: user.id)
         logger.info("disconnected user \(user.id) from Attio")
+    }
+
+    /// Revokes `token` at Attio, best effort: a failure is logged, never thrown.
+    private func revoke(_ token: String, of user: User, why: String) {
+        do {
+            try gated { () throws(AttioFailure) in
+                if let failure = client.revoke(token: token) { throw failure }
+            }
+            logger.info("revoked an Attio token of user \(user.id): \(why)")
+        } catch {
+            logger.warning("revoking an Attio token of user \(user.id) (\(why)) failed: \(Self.describe(error))")
+        }
+    }
+
+    /// Runs one call to Attio through the gate.
+    /// - Throws: ``AttioFailure/busy`` at once, without calling, while
+    ///   `maxConcurrentCalls` calls are under way or Attio is in its quiet
+    ///   period; a call that gets no answer starts that period.
+    private func gated<T>(_ call: () throws(AttioFailure) -> T) throws(AttioFailure) -> T {
+        guard attioQuietUntil.withLock({ $0 }) <= clock.now(), gate.wait(timeout: .now()) == .success else {
+            throw .busy
+        }
+        defer { gate.signal() }
+        do {
+            return try call()
+        } catch .noAnswer(let reason) {
+            logger.warning("Attio gave no answer (\(reason)): not calling it for \(Int(Self.pauseAfterNoAnswer)) s")
+            attioQuietUntil.withLock { $0 = clock.now().addingTimeInterval(Self.pauseAfterNoAnswer) }
+            throw .noAnswer(reason: reason)
+        }
     }
 
     // MARK: - Dashboard
@@ -128,14 +170,11 @@ final class AttioService: Sendable {
             dashboard.notice = Self.rateLimitNotice(until: until, now: now)
             return dashboard
         }
-        guard attioQuietUntil.withLock({ $0 }) <= now, gate.wait(timeout: .now()) == .success else {
-            dashboard.notice = Self.slowNotice
-            return dashboard
-        }
-        defer { gate.signal() }
         do {
-            let tasks = try client.tasks(token: token, timeout: Self.tasksTimeout)
-            let names = tasks.contains { !$0.assignees.isEmpty } ? memberNames(userID: user.id, token: token) : [:]
+            let (tasks, names) = try gated { () throws(AttioFailure) in
+                let tasks = try client.tasks(token: token, timeout: Self.tasksTimeout)
+                return (tasks, tasks.contains { !$0.assignees.isEmpty } ? memberNames(userID: user.id, token: token) : [:])
+            }
             dashboard.tasks = tasks.map { task in
                 let assignees = task.assignees.compactMap(\.referencedActorId).map { names[$0] ?? "Unknown member" }
                 return Dashboard.Task(
@@ -159,9 +198,10 @@ final class AttioService: Sendable {
             logger.warning("Attio tasks for user \(user.id) failed: \(reason)")
             dashboard.notice = Self.unavailableNotice
         } catch .noAnswer(let reason) {
-            logger.warning("Attio tasks for user \(user.id) failed: \(reason); not calling Attio for \(Int(Self.pauseAfterNoAnswer)) s")
-            attioQuietUntil.withLock { $0 = clock.now().addingTimeInterval(Self.pauseAfterNoAnswer) }
+            logger.warning("Attio tasks for user \(user.id) failed: \(reason)")
             dashboard.notice = Self.unavailableNotice
+        } catch .busy {
+            dashboard.notice = Self.slowNotice
         }
         return dashboard
     }
@@ -231,6 +271,7 @@ final class AttioService: Sendable {
         switch failure {
         case .unauthorized: "401"
         case .rateLimited: "429"
+        case .busy: "not called: too many calls under way, or Attio is in its quiet period"
         case let .unavailable(reason), let .noAnswer(reason): reason
         }
     }

@@ -51,6 +51,11 @@ struct AttioController: Sendable {
         }
         do {
             try attio.finishConnecting(user: user, code: code)
+        } catch AttioFailure.busy {
+            logger.warning("Attio token exchange for user \(user.id) not tried: too many calls under way, or Attio is in its quiet period")
+            throw HTTPError(
+                .serviceUnavailable, "Attio is slow to answer right now. Nothing was saved; please connect Attio again in a moment.",
+                headers: ["Retry-After": "10"])
         } catch let failure as AttioFailure {
             logger.warning("Attio token exchange for user \(user.id) failed: \(failure)")
             throw HTTPError(.badGateway, "Attio did not complete the connection. Nothing was saved; please try again in a moment.")
