@@ -454,17 +454,26 @@ struct AttioKeyTests {
         #expect(try browser.get("/").text.contains("Send invoice"))
     }
 
-    @Test func tokenNoKeyOpensIsDroppedAndConnectOffered() async throws {
+    /// During a key change rolling out, a process that does not hold the
+    /// new key yet must not delete the tokens another process sealed with it.
+    @Test func tokenUnderAnUnknownKeyIsKeptAndConnectOffered() async throws {
         let test = try await TestApp()
         var browser = try loggedIn(test)
         try connect(&browser)
+        let newKey = test.secretKey
         test.secretKey = SecretKey.generate()
         try await test.restart()
         browser = test.browser(continuing: browser)
         let html = try browser.get("/").text
-        #expect(html.contains("can no longer be read"))
+        #expect(html.contains("cannot be read by this server right now"))
         #expect(html.contains(#"href="/integrations/attio/connect""#))
-        #expect(try test.count("attio_connections") == 0)
+        #expect(try test.count("attio_connections") == 1, "kept")
+        #expect(test.attio.requests(to: "/v2/tasks").isEmpty)
+        // The process that holds the key reads it.
+        test.secretKey = newKey
+        try await test.restart()
+        browser = test.browser(continuing: browser)
+        #expect(try browser.get("/").text.contains("Send invoice"))
     }
 
     @Test func aTokenCopiedToAnotherUserDoesNotOpen() async throws {
@@ -496,6 +505,17 @@ struct AttioKeyTests {
             #expect(second == first)
             try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
             #expect(throws: KeyFileError.self) { try SecretKeyFile.loadOrCreate(at: path, logger: logs.logger) }
+        }
+    }
+
+    /// A key file that is there but cannot be read is an error, not a
+    /// reason to make another (once a recursion without end). A folder in
+    /// its place cannot be read even by root, as CI runs.
+    @Test func unreadableKeyFileFailsAtOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("taskr.sqlite3.key").path
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+            #expect(throws: KeyFileError.self) { try SecretKeyFile.loadOrCreate(at: path, logger: LogCapture().logger) }
         }
     }
 

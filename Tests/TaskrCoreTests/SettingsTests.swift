@@ -103,7 +103,13 @@ struct SettingsTests {
 
     @Test(arguments: [
         ("ATTIO_TOKEN_URL", "not a url"), ("ATTIO_API_URL", "ftp://example.com"), ("ATTIO_REDIRECT_URI", "/relative"),
+        // Plain HTTP only to this machine.
+        ("ATTIO_TOKEN_URL", "http://attio.example/oauth/token"), ("ATTIO_API_URL", "http://10.0.0.5"),
+        ("ATTIO_REDIRECT_URI", "http://taskr.example.com/integrations/attio/callback"),
+        ("ATTIO_AUTHORIZE_URL", "http://127.0.0.1.evil.example/authorize"), ("ATTIO_REVOKE_URL", "http://localhost.evil.example/r"),
         ("TASKR_SECRET_KEY", "too-short"), ("TASKR_SECRET_KEY", String(repeating: "z", count: 64)),
+        // Full-width digits are hex digits to Character.isHexDigit, not to UInt8(_:radix:).
+        ("TASKR_SECRET_KEY", String(repeating: "\u{FF11}", count: 64)),
         ("TASKR_PREVIOUS_SECRET_KEYS", "AAAA,BBBB"),
     ])
     func malformedAttioOrKeyValueStopsStartUpNamingTheVariable(_ variable: String, _ value: String) async throws {

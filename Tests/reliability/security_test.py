@@ -11,13 +11,14 @@
   - TASKR_SECRET_KEY rotation: a token sealed under key A still opens after
     the key becomes B with A in TASKR_PREVIOUS_SECRET_KEYS, is re-sealed under
     B on first use, then opens with B alone; with a key that never sealed it,
-    the user is asked to connect again and nothing crashes.
+    the user is asked to connect again, nothing crashes, and the token is kept.
 
     Tests/reliability/security_test.py path/to/taskr [--port P]
 """
 
 import argparse
 import os
+import re
 import secrets
 import stat
 import sys
@@ -121,7 +122,8 @@ def key_rotation(args, checks):
         assert browser.signup("rotating", PASSWORD) == 303
         assert browser.connect() == 303
         sealed_a = sqlite(stack.database, "SELECT key_id || ':' || hex(sealed_token) FROM attio_connections")
-        checks.check("under key A the token is stored sealed", ":" in sealed_a)
+        checks.check("under key A the token is stored sealed (a key id, then nonce, ciphertext and tag)",
+                     re.fullmatch(r"[0-9a-f]{16}:[0-9A-F]{96,}", sealed_a) is not None)
 
         stack.restart_taskr(TASKR_SECRET_KEY=key_b, TASKR_PREVIOUS_SECRET_KEYS=f"{secrets.token_hex(32)},{key_a}")
         page = browser.home()[2]
@@ -139,8 +141,8 @@ def key_rotation(args, checks):
         status, _, page = browser.home()
         checks.check("with a key that never sealed it, home answers 200 and asks to connect again",
                      status == 200 and "connect Attio again" in page)
-        checks.check("the unreadable token is dropped",
-                     sqlite(stack.database, "SELECT count(*) FROM attio_connections") == "0")
+        checks.check("a token under a key this process does not hold is kept (a key change may be rolling out)",
+                     sqlite(stack.database, "SELECT count(*) FROM attio_connections") == "1")
         logs = stack.taskr_logs()
         checks.check("no key reaches the log", not any(k in logs for k in (key_a, key_b, key_c)))
 

@@ -151,6 +151,12 @@ final class AttioService: Sendable {
     func dashboard(for user: User) throws -> Dashboard {
         guard let connection = try connections.connection(userID: user.id) else { return .notConnected }
         var dashboard = Dashboard(isConnected: true, workspaceName: connection.workspaceName)
+        guard sealer.knowsKey(of: connection.sealedToken) else {
+            logger.warning("the stored Attio token of user \(user.id) is sealed under key \(connection.sealedToken.keyID), which this process does not hold; keeping it")
+            return Dashboard(
+                isConnected: false,
+                notice: "Your Attio connection cannot be read by this server right now. If this stays, connect Attio again.")
+        }
         guard let (token, needsReseal) = sealer.open(connection.sealedToken, userID: user.id) else {
             logger.warning("the stored Attio token of user \(user.id) opens with none of the configured keys; dropping it")
             try connections.delete(userID: user.id)

@@ -16,10 +16,7 @@ public enum SecretKeyFile {
     ///   (a corrupt key file must not be silently replaced: the tokens
     ///   sealed under it would be lost).
     public static func loadOrCreate(at path: String, logger: Logger) throws -> SecretKey {
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            guard let key = SecretKey.parsing(text) else { throw KeyFileError(path: path, reason: "it does not hold a 32-byte key") }
-            return key
-        }
+        if let key = try read(path) { return key }
         // Written whole to a private file first, then linked into place:
         // link() is atomic and fails if a key is there already, so processes
         // starting together (spawn-fcgi -F N) never read a half-written key
@@ -36,9 +33,33 @@ public enum SecretKeyFile {
         guard written else { throw KeyFileError(path: path, reason: String(cString: strerror(writeError))) }
         guard link(temporary, path) == 0 else {
             guard errno == EEXIST else { throw KeyFileError(path: path, reason: String(cString: strerror(errno))) }
-            return try loadOrCreate(at: path, logger: logger)
+            // Another process linked its key first: use that one. It is
+            // there now, so this reads it or fails; it never loops.
+            guard let key = try read(path) else { throw KeyFileError(path: path, reason: "it vanished while starting") }
+            return key
         }
         logger.warning("TASKR_SECRET_KEY is not set: generated a key into \(path) (mode 0600). Back it up with the database; without it the stored Attio tokens cannot be read.")
+        return key
+    }
+}
+
+extension SecretKeyFile {
+    /// The key in the file at `path`, or nil when there is no such file.
+    /// - Throws: when the file is there but cannot be read or holds no key.
+    private static func read(_ path: String) throws -> SecretKey? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw KeyFileError(path: path, reason: String(cString: strerror(errno)))
+        }
+        var bytes = [UInt8](repeating: 0, count: 256)
+        let count = Foundation.read(fd, &bytes, bytes.count)
+        let readError = errno
+        close(fd)
+        guard count >= 0 else { throw KeyFileError(path: path, reason: String(cString: strerror(readError))) }
+        guard let text = String(validating: bytes.prefix(count), as: UTF8.self), let key = SecretKey.parsing(text) else {
+            throw KeyFileError(path: path, reason: "it does not hold a 32-byte key")
+        }
         return key
     }
 }

@@ -21,6 +21,13 @@ struct TokenSealer: Sendable {
         Sealed(keyID: current.id, bytes: current.seal(Array(token.utf8), associatedData: Self.associatedData(userID)))
     }
 
+    /// Whether one of our keys sealed `sealed` (by its key id). A token under
+    /// an unknown key may belong to a key another process or host already
+    /// has (a key change rolling out): it is kept, not deleted.
+    func knowsKey(of sealed: Sealed) -> Bool {
+        current.id == sealed.keyID || previous.contains { $0.id == sealed.keyID }
+    }
+
     /// The token, and whether it was sealed under a previous key (so the
     /// caller re-seals it); nil when no key we have opens it.
     func open(_ sealed: Sealed, userID: Int64) -> (token: String, needsReseal: Bool)? {

@@ -7,7 +7,8 @@ extension SecretKey {
     static func parsing(_ text: String) -> SecretKey? {
         let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         let bytes: [UInt8]?
-        if text.count == 64, text.allSatisfy(\.isHexDigit) {
+        // ASCII hex only: Character.isHexDigit also accepts full-width digits.
+        if text.utf8.count == 64, text.allSatisfy({ $0.isASCII && $0.isHexDigit }) {
             bytes = stride(from: 0, to: 64, by: 2).map { offset in
                 let start = text.index(text.startIndex, offsetBy: offset)
                 return UInt8(text[start...text.index(after: start)], radix: 16)!

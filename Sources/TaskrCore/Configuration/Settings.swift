@@ -94,13 +94,25 @@ public struct Settings: Sendable, Equatable {
         }
     }
 
-    /// An absolute http(s) URL, or nil when the variable is not set.
+    /// An absolute https URL (http only to this machine: a stand-in, or a
+    /// local run), or nil when the variable is not set. Plain HTTP to
+    /// another host would send the client secret, codes and tokens in clear.
     private static func url(_ reader: ConfigReader, _ variable: String) throws(ConfigError) -> URL? {
         guard let text = nonEmpty(reader.string(forKey: ConfigKey(variable))) else { return nil }
-        guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-            url.host?.isEmpty == false
-        else { throw .invalidValue(variable, expected: "an absolute http or https URL") }
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            let host = url.host, !host.isEmpty
+        else { throw .invalidValue(variable, expected: "an absolute https URL") }
+        guard scheme == "https" || isLoopback(host) else {
+            throw .invalidValue(variable, expected: "an https URL (http only for localhost, 127.0.0.0/8 or ::1)")
+        }
         return url
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 
     private static func nonEmpty(_ text: String?) -> String? {
