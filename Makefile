@@ -8,8 +8,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Debian packages: libfcgi, libsodium, SQLite and libcurl (Taskr's HTTPS
 # client for Attio) to build against; spawn-fcgi and nginx to run;
 # curl, openssl, the sqlite3 shell and python3 (the Attio stand-in) for the
-# smoke tests and the demo.
-PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3
+# smoke tests and the demo; systemd for systemd-analyze (the unit's checks).
+PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3 systemd
 
 .PHONY: deps build run demo test unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
 
@@ -49,11 +49,13 @@ unit-test: deps
 
 smoke-test: build
 	Tests/smoke/run-local.sh .build/release/taskr
+	Tests/smoke/systemd-unit.sh
 
 reliability-test: build
 	python3 Tests/reliability/crash_test.py .build/release/taskr
 	python3 Tests/reliability/multiprocess_test.py .build/release/taskr
 	python3 Tests/reliability/security_test.py .build/release/taskr
+	python3 Tests/reliability/nginx_client_key_test.py
 	$(MAKE) http-memory HTTP_MEMORY_REQUESTS=20000
 
 ## http-memory: bytes kept per outbound request, libcurl client against URLSession (fails above 20)

@@ -37,6 +37,18 @@ public enum ListenTarget: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// Whether only this machine can connect: a unix or inherited socket, or
+    /// TCP on a loopback address (`localhost`, 127.0.0.0/8, `::1`).
+    public var isLocalOnly: Bool {
+        guard case let .tcp(host, _) = self else { return true }
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        return withUnsafeBytes(of: &v6) { $0.prefix(15).allSatisfy { $0 == 0 } && $0[15] == 1 }
+    }
+
     /// Parses `HOST:PORT`, with IPv6 hosts in brackets (`[::1]:9000`).
     public static func tcp(parsing address: String) throws(FastCGIError) -> ListenTarget {
         guard let colon = address.lastIndex(of: ":"),

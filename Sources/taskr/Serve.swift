@@ -32,6 +32,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Listen on TCP at HOST:PORT, e.g. 127.0.0.1:9000 or [::1]:9000.", valueName: "host:port"))
     var bind: String?
 
+    @Flag(name: .long, help: ArgumentHelp(
+        "Allow --bind on an address other hosts can reach. FastCGI has no authentication: whoever connects can send any request as any client. Limit who may connect with FCGI_WEB_SERVER_ADDRS and a firewall."))
+    var allowRemote = false
+
     @Option(name: .long, help: ArgumentHelp("Worker threads, i.e. requests answered at once. (default: \(Server.defaultWorkerCount) on this machine)", valueName: "n"))
     var workers: Int?
 
@@ -43,6 +47,12 @@ struct Serve: AsyncParsableCommand {
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be between 1 and 1024.") }
         if UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) != true { throw ValidationError("--socket-mode must be an octal mode such as 0660.") }
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must not be negative.") }
+        if let bind, !allowRemote, (try? ListenTarget.tcp(parsing: bind))?.isLocalOnly == false {
+            throw ValidationError("""
+                --bind \(bind) can be reached from other hosts, and FastCGI has no authentication. \
+                Pass --allow-remote to mean it, and set FCGI_WEB_SERVER_ADDRS to the web servers' addresses.
+                """)
+        }
     }
 
     func run() async throws {

@@ -116,6 +116,14 @@ final class FastCGIClient {
         return try client.readResponse()
     }
 
+    /// A GET to 127.0.0.1:`port`.
+    static func request(port: UInt16, uri: String) throws -> Response {
+        let client = try FastCGIClient(port: port, timeout: 5)
+        try client.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": uri, "SCRIPT_NAME": "", "REMOTE_ADDR": "127.0.0.1"])
+        try client.endStdin()
+        return try client.readResponse()
+    }
+
     private static func length(_ count: Int) -> [UInt8] {
         count < 128
             ? [UInt8(count)]

@@ -89,6 +89,37 @@ struct ServeProcessTests {
         }
     }
 
+    /// FastCGI has no authentication: listening where other hosts can
+    /// connect must be asked for by name.
+    @Test func bindingANonLoopbackAddressNeedsAllowRemote() throws {
+        try withTemporaryDirectory { directory in
+            let port = try freeTCPPort()
+            for address in ["0.0.0.0:\(port)", "[::]:\(port)", "192.0.2.1:\(port)"] {
+                let refused = try TaskrProcess(["serve", "--bind", address], in: directory)
+                #expect(refused.exitStatus() != 0)
+                #expect(refused.log.contains { $0.contains("Pass --allow-remote") })
+            }
+            let allowed = try TaskrProcess(["serve", "--bind", "0.0.0.0:\(port)", "--allow-remote"], in: directory)
+            #expect(allowed.waitForLog("listening on 0.0.0.0:\(port)"))
+            #expect(try FastCGIClient.request(port: port, uri: "/healthz").status == 200)
+        }
+    }
+
+    /// libfcgi closes connections from addresses FCGI_WEB_SERVER_ADDRS does not list.
+    @Test func fcgiWebServerAddrsLimitsWhoMayConnect() throws {
+        try withTemporaryDirectory { directory in
+            let port = try freeTCPPort()
+            let taskr = try TaskrProcess(
+                ["serve", "--bind", "127.0.0.1:\(port)"], in: directory, environment: ["FCGI_WEB_SERVER_ADDRS": "127.0.0.2"])
+            #expect(taskr.waitForLog("listening on 127.0.0.1:\(port)"))
+            #expect(throws: (any Error).self) { try FastCGIClient.request(port: port, uri: "/healthz") }
+            let open = try TaskrProcess(
+                ["serve", "--bind", "127.0.0.1:\(port + 1)"], in: directory, environment: ["FCGI_WEB_SERVER_ADDRS": "127.0.0.1"])
+            #expect(open.waitForLog("listening on 127.0.0.1:\(port + 1)"))
+            #expect(try FastCGIClient.request(port: port + 1, uri: "/healthz").status == 200)
+        }
+    }
+
     @Test func withoutASocketItExplainsWhatToPass() throws {
         try withTemporaryDirectory { directory in
             let taskr = try TaskrProcess(["serve"], in: directory)
