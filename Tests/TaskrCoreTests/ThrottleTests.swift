@@ -126,6 +126,33 @@ struct ThrottleTests {
         #expect(last.delay == LoginThrottle.maximumDelay)
     }
 
+    /// The owner's usual network skips the name-wide delay; trust lasts 30
+    /// days after the last log-in from there.
+    @Test func anAddressTheOwnerLoggedInFromSkipsTheDelay() async throws {
+        let test = try await TestApp()
+        var owner = test.browser()
+        try owner.signup("ann", "correct horse")
+        var home = test.browser(address: "198.51.100.7")
+        #expect(try home.login("ann", "correct horse").status == .seeOther)
+        let throttle = LoginThrottle(store: SQLiteLoginThrottleStore(database: test.database))
+        let now = test.clock.now()
+        for index in 0..<25 {
+            _ = try throttle.admit(usernameKey: "ann", address: "203.0.113.\(index)", now: now)
+        }
+        func delay(from address: String, at date: Date) throws -> TimeInterval? {
+            guard case let .admitted(attempt) = try throttle.admit(usernameKey: "ann", address: address, now: date) else { return nil }
+            return attempt.delay
+        }
+        #expect(try delay(from: "192.0.2.99", at: now) == LoginThrottle.maximumDelay, "a stranger waits")
+        #expect(try delay(from: "198.51.100.7", at: now) == 0, "the owner's network does not")
+        // Housekeeping keeps the trust for 30 days, then forgets it.
+        try test.app.removeExpiredData()
+        #expect(try test.count("login_throttle WHERE failures < 0") == 1)
+        test.clock.advance(by: 31 * 24 * 3600)
+        try test.app.removeExpiredData()
+        #expect(try test.count("login_throttle") == 0)
+    }
+
     @Test func waitingLogInsAreBounded() {
         let pacer = LoginPacer(maximumWaiting: 1)
         let started = DispatchSemaphore(value: 0)
@@ -167,7 +194,7 @@ struct ThrottleTests {
         #expect(try failures(test, "typed-name-that-might-be-a-password", 1) == [401])
         #expect(try test.databaseBytes().range(of: Data("typed-name-that-might-be-a-password".utf8)) == nil)
         let rows = try test.count("login_throttle")
-        #expect(rows == 3)
+        #expect(rows == 3)  // the pair, the address and the name
         let overlong = String(repeating: "x", count: 65)
         #expect(try failures(test, overlong, 10) == Array(repeating: 401, count: 10))
         #expect(try test.count("login_throttle") == rows, "refused before the throttle")

@@ -13,6 +13,9 @@ import Sodium
 ///   than one address can reach alone inside a window, as its pair locks)
 ///   each attempt waits a growing delay before its password check — never a
 ///   refusal, so the right password from a clean address still gets in.
+///   An address the account logged in from before (within
+///   ``trustedAddressLifetime``) skips that delay: the owner's usual
+///   networks stay fast while strangers guess from everywhere else.
 ///
 /// Check and count are one immediate transaction: an attempt is counted as
 /// a failure *before* its password is checked, and forgiven if it was
@@ -28,6 +31,7 @@ struct LoginThrottle: Sendable {
     static let window: TimeInterval = 15 * 60
     static let firstDelay: TimeInterval = 0.5
     static let maximumDelay: TimeInterval = 4
+    static let trustedAddressLifetime: TimeInterval = 30 * 24 * 3600
 
     let store: any LoginThrottleStore
 
@@ -54,19 +58,24 @@ struct LoginThrottle: Sendable {
             if let wait = Self.lockRemaining(counters.address, free: Self.addressFreeFailures, now: now) {
                 return .refused(retryAfter: wait, byAddress: true)
             }
-            return .admitted(Attempt(keys: keys, delay: Self.delay(counters.username, now: now)))
+            let trusted = counters.trusted.map { now.timeIntervalSince($0.last) < Self.trustedAddressLifetime } ?? false
+            return .admitted(Attempt(keys: keys, delay: trusted ? 0 : Self.delay(counters.username, now: now)))
         }
     }
 
     /// The attempt had the right password: its pair starts again from zero,
-    /// and the failure it was counted as is taken back from the others.
-    func succeeded(_ attempt: Attempt) throws {
-        try store.forgive(attempt.keys)
+    /// the failure it was counted as is taken back from the others, and its
+    /// address is trusted for this name from now on.
+    func succeeded(_ attempt: Attempt, now: Date) throws {
+        try store.forgive(attempt.keys, at: now)
     }
 
-    /// Forgets counters idle for longer than any lock (housekeeping).
+    /// Forgets counters idle for longer than any lock, and trusted
+    /// addresses not used for ``trustedAddressLifetime`` (housekeeping).
     func removeStale(now: Date) throws {
-        try store.deleteFailures(before: now.addingTimeInterval(-Self.window - Self.maximumLock))
+        try store.deleteStale(
+            failuresBefore: now.addingTimeInterval(-Self.window - Self.maximumLock),
+            trustedBefore: now.addingTimeInterval(-Self.trustedAddressLifetime))
     }
 
     /// Seconds left of the lock `failures` put on, or nil when there is none.
@@ -90,12 +99,15 @@ struct ThrottleKeys: Sendable, Equatable {
     let pair: [UInt8]
     let address: [UInt8]
     let username: [UInt8]
+    /// This name's successful log-ins from this address.
+    let trusted: [UInt8]
 
     init(usernameKey: String, address: String?) {
         let client = ClientAddress.throttleKey(address)
         username = SHA256.hash(Array("username\u{0}\(usernameKey)".utf8))
         pair = SHA256.hash(Array("pair\u{0}\(usernameKey)\u{0}\(client)".utf8))
         self.address = SHA256.hash(Array("address\u{0}\(client)".utf8))
+        trusted = SHA256.hash(Array("trusted\u{0}\(usernameKey)\u{0}\(client)".utf8))
     }
 
     /// The digest every counter of `usernameKey` is filed under, for
@@ -116,6 +128,8 @@ struct ThrottleCounters: Sendable {
     var pair: LoginFailures?
     var address: LoginFailures?
     var username: LoginFailures?
+    /// When this name last logged in from this address, if it did.
+    var trusted: LoginFailures?
 }
 
 /// Where failed log-ins are counted.
@@ -128,7 +142,8 @@ protocol LoginThrottleStore: Sendable {
         _ keys: ThrottleKeys, at date: Date, windowStart: Date,
         decide: (ThrottleCounters) -> LoginThrottle.Decision
     ) throws -> LoginThrottle.Decision
-    /// Deletes the pair's counter and takes one failure off the others.
-    func forgive(_ keys: ThrottleKeys) throws
-    func deleteFailures(before date: Date) throws
+    /// Deletes the pair's counter, takes one failure off the others, and
+    /// marks the pair's address trusted as of `date`.
+    func forgive(_ keys: ThrottleKeys, at date: Date) throws
+    func deleteStale(failuresBefore: Date, trustedBefore: Date) throws
 }

@@ -20,7 +20,8 @@ struct SQLiteLoginThrottleStore: LoginThrottleStore {
                     ).map { LoginFailures(count: $0[0], last: Date(unixTime: $0[1])) }
                 }
                 decision = decide(ThrottleCounters(
-                    pair: try read(keys.pair), address: try read(keys.address), username: try read(keys.username)))
+                    pair: try read(keys.pair), address: try read(keys.address), username: try read(keys.username),
+                    trusted: try read(keys.trusted)))
                 guard case .admitted = decision else { return .rollback }
                 for (key, owner) in [(keys.pair, keys.username), (keys.address, nil), (keys.username, keys.username)] {
                     try db.execute(
@@ -38,18 +39,27 @@ struct SQLiteLoginThrottleStore: LoginThrottleStore {
         }
     }
 
-    func forgive(_ keys: ThrottleKeys) throws {
+    func forgive(_ keys: ThrottleKeys, at date: Date) throws {
         try database.pool.write { db in
             try db.execute(sql: "DELETE FROM login_throttle WHERE key = ?", arguments: [Data(keys.pair)])
             try db.execute(
                 sql: "UPDATE login_throttle SET failures = max(0, failures - 1) WHERE key IN (?, ?)",
                 arguments: [Data(keys.address), Data(keys.username)])
+            // A trusted address is a row with failures = -1, "last" its last log-in.
+            try db.execute(
+                sql: """
+                    INSERT INTO login_throttle (key, username_hash, failures, last_failure_at) VALUES (?, ?, -1, ?)
+                    ON CONFLICT (key) DO UPDATE SET last_failure_at = excluded.last_failure_at
+                    """,
+                arguments: [Data(keys.trusted), Data(keys.username), date.unixTime])
         }
     }
 
-    func deleteFailures(before date: Date) throws {
+    func deleteStale(failuresBefore: Date, trustedBefore: Date) throws {
         try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM login_throttle WHERE last_failure_at < ?", arguments: [date.unixTime])
+            try db.execute(
+                sql: "DELETE FROM login_throttle WHERE last_failure_at < (CASE WHEN failures < 0 THEN ? ELSE ? END)",
+                arguments: [trustedBefore.unixTime, failuresBefore.unixTime])
         }
     }
 }

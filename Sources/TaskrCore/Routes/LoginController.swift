@@ -57,7 +57,7 @@ struct LoginController: Sendable {
             securityLog.failedLogin(usernameKey: key, userID: found?.id, request: request, reason: "wrong username or password")
             return page(request, context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
         }
-        try throttle.succeeded(attempt)
+        try throttle.succeeded(attempt, now: clock.now())
         if passwords.needsRehash(user.passwordHash) {
             try users.updatePasswordHash(userID: user.id, to: try passwords.hash(password))
             securityLog.logger.info("rehashed the password of user \(user.id) with the current parameters")
