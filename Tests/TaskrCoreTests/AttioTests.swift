@@ -565,7 +565,24 @@ struct AttioGateTests {
         return parked
     }
 
-    @Test(.timeLimit(.minutes(1))) func theTokenExchangeWaitsForNoSlot() async throws {
+    /// A busy moment does not fail a connection: the exchange waits briefly for a slot.
+    @Test(.timeLimit(.minutes(1))) func theTokenExchangeWaitsBrieflyForAFreeSlot() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        let release = DispatchSemaphore(value: 0)
+        let parked = try fillTheGate(test, release: release)
+        let attio = test.attio
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            attio.fail("/v2/tasks", with: nil)
+            release.signal()
+        }
+        #expect(try connect(&ann).status == .seeOther)
+        release.signal()
+        parked.wait()
+    }
+
+    /// With every slot held longer than the wait, the callback gets 503 and Attio is not called.
+    @Test(.timeLimit(.minutes(1))) func theTokenExchangeGives503WhenNoSlotFrees() async throws {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         let release = DispatchSemaphore(value: 0)

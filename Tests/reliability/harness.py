@@ -269,7 +269,8 @@ def http_get(url, timeout=10):
 
 
 class Browser:
-    """One person's browser: keeps the `taskr_session` cookie, reads `_csrf`
+    """One person's browser: keeps the `taskr_session` cookie (and the
+    `taskr_visitor` one that logged-out forms' tokens are bound to), reads `_csrf`
     from forms, does not follow redirects. Every answer is counted in
     `statuses` (a shared dict: status → count; 0 = no answer)."""
 
@@ -280,6 +281,7 @@ class Browser:
         self.pace = pace  # called before every request (the soak's fixed rate)
         self.secrets = set()  # every cookie, _csrf, OAuth state and code this browser saw
         self.cookie = None
+        self.visitor = None
         self.statuses = statuses if statuses is not None else {}
         self.lock = lock or threading.Lock()
         self.connection = None
@@ -303,8 +305,10 @@ class Browser:
     def _send(self, method, path, form):
         headers = {"Host": f"127.0.0.1:{self.stack.port}"}
         body = None
-        if self.cookie:
-            headers["Cookie"] = f"taskr_session={self.cookie}"
+        cookies = [f"taskr_session={self.cookie}"] if self.cookie else []
+        cookies += [f"taskr_visitor={self.visitor}"] if self.visitor else []
+        if cookies:
+            headers["Cookie"] = "; ".join(cookies)
         if form is not None:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -324,6 +328,8 @@ class Browser:
                         self.cookie = None if ("Max-Age=0" in value or not cookie) else cookie
                         if self.cookie:
                             self.secrets.add(self.cookie)
+                    if name == "set-cookie" and value.startswith("taskr_visitor="):
+                        self.visitor = value.split(";", 1)[0].split("=", 1)[1] or None
                     answer_headers[name] = value
                 if response.getheader("Connection", "").lower() == "close":
                     self.close()

@@ -109,27 +109,6 @@ attio_checks() {
     check "after a 429 Taskr does not call Attio again before Retry-After" test "$(standin_count "$standin" /v2/tasks)" = "$before"
     check "after a 429 the page still says so" body_has "Attio asked Taskr to slow down"
 
-    # A slow Attio holds a home page, but not healthz or the log-in page.
-    rm -f "$SMOKE_TMP/other-attio-jar"
-    fetch "$base/signup" -c "$SMOKE_TMP/other-attio-jar" -b "$SMOKE_TMP/other-attio-jar"
-    fetch "$base/signup" -c "$SMOKE_TMP/other-attio-jar" -b "$SMOKE_TMP/other-attio-jar" \
-        --data-urlencode "username=slow-$RANDOM$RANDOM" --data-urlencode "password=correct horse battery" \
-        --data-urlencode "_csrf=$(csrf_of "$BODY")"
-    standin_mode "$standin" normal
-    connect_through_standin "$base" "$SMOKE_TMP/other-attio-jar"
-    standin_mode "$standin" api_slow
-    local started=$SECONDS calls
-    calls=$(standin_count "$standin" /v2/tasks)
-    curl -s -o "$SMOKE_TMP/slow-home" -w '%{http_code}' -b "$SMOKE_TMP/other-attio-jar" "$base/" > "$SMOKE_TMP/slow-status" &
-    local slow_pid=$!
-    wait_for "the slow home page to reach Attio" 5 standin_count_above "$standin" /v2/tasks "$calls"
-    check "while Attio is slow, healthz answers within 2 s" curl -sf --max-time 2 -o /dev/null "$base/healthz"
-    check "while Attio is slow, the log-in page answers within 2 s" curl -sf --max-time 2 -o /dev/null "$base/login"
-    wait "$slow_pid"
-    check "a slow Attio: home still answers 200" test "$(cat "$SMOKE_TMP/slow-status")" = 200
-    check "a slow Attio: home answers within 15 s" test $((SECONDS - started)) -le 15
-    check "a slow Attio: home says Attio is not answering" grep -q "Attio is not answering properly" "$SMOKE_TMP/slow-home"
-
     # Disconnect.
     fetch "$base/" -b "$jar"
     home_csrf=$(csrf_of "$BODY")
@@ -153,5 +132,34 @@ attio_checks() {
     check "a failing token endpoint answers 502" status_is 502
     fetch "$base/" -b "$jar"
     check "after those, nothing is connected" body_has 'href="/integrations/attio/connect"'
+    standin_mode "$standin" normal
+
+    # A slow Attio holds a home page, but not healthz or the log-in page.
+    rm -f "$SMOKE_TMP/other-attio-jar"
+    fetch "$base/signup" -c "$SMOKE_TMP/other-attio-jar" -b "$SMOKE_TMP/other-attio-jar"
+    fetch "$base/signup" -c "$SMOKE_TMP/other-attio-jar" -b "$SMOKE_TMP/other-attio-jar" \
+        --data-urlencode "username=slow-$RANDOM$RANDOM" --data-urlencode "password=correct horse battery" \
+        --data-urlencode "_csrf=$(csrf_of "$BODY")"
+    standin_mode "$standin" normal
+    connect_through_standin "$base" "$SMOKE_TMP/other-attio-jar"
+    standin_mode "$standin" api_slow
+    local started=$SECONDS calls
+    calls=$(standin_count "$standin" /v2/tasks)
+    curl -s -o "$SMOKE_TMP/slow-home" -w '%{http_code}' -b "$SMOKE_TMP/other-attio-jar" "$base/" > "$SMOKE_TMP/slow-status" &
+    local slow_pid=$!
+    wait_for "the slow home page to reach Attio" 5 standin_count_above "$standin" /v2/tasks "$calls"
+    check "while Attio is slow, healthz answers within 2 s" curl -sf --max-time 2 -o /dev/null "$base/healthz"
+    check "while Attio is slow, the log-in page answers within 2 s" curl -sf --max-time 2 -o /dev/null "$base/login"
+    wait "$slow_pid"
+    check "a slow Attio: home still answers 200" test "$(cat "$SMOKE_TMP/slow-status")" = 200
+    check "a slow Attio: home answers within 15 s" test $((SECONDS - started)) -le 15
+    check "a slow Attio: home says Attio is not answering" grep -q "Attio is not answering properly" "$SMOKE_TMP/slow-home"
+
+    # Then Attio is in its 10 s quiet period: not even the token exchange is tried.
+    local exchanges
+    exchanges=$(standin_count "$standin" /oauth/token)
+    connect_through_standin "$base" "$jar"
+    check "in Attio's quiet period a new connection answers 503" status_is 503
+    check "in Attio's quiet period the token endpoint is not called" test "$(standin_count "$standin" /oauth/token)" = "$exchanges"
     standin_mode "$standin" normal
 }

@@ -9,10 +9,13 @@ import Synchronization
 ///
 /// A slow Attio must not hold every FastCGI worker: every call to Attio —
 /// tasks, members, the token exchange, `/v2/self`, revocation — goes
-/// through one gate (``gated(_:)``): at most `maxConcurrentCalls` requests
-/// talk to Attio at once, and the others are answered at once instead of
-/// queueing; after a call got no answer, nobody calls Attio for
-/// ``pauseAfterNoAnswer``. After a 429 the user's calls pause
+/// through one gate (``gated(waiting:_:)``): at most `maxConcurrentCalls`
+/// requests talk to Attio at once. The home page does not wait for a slot
+/// (it shows a notice at once); the steps a person is waiting on — the
+/// token exchange, `/v2/self`, revocation — wait at most ``slotWait`` for
+/// one, so a busy moment does not fail a connection, and a hanging Attio
+/// still holds no more workers than the gate has slots for long. After a
+/// call got no answer, nobody calls Attio for ``pauseAfterNoAnswer``. After a 429 the user's calls pause
 /// until Attio's `Retry-After`. A user's tasks are reused for
 /// ``tasksLifetime`` (a reload does not call Attio again), workspace members
 /// for ``membersLifetime``.
@@ -21,6 +24,8 @@ final class AttioService: Sendable {
     static let membersLifetime: TimeInterval = 10 * 60
     static let tasksLifetime: TimeInterval = 10
     static let pauseAfterNoAnswer: TimeInterval = 10
+    /// How long a connection step waits for a free slot of the gate.
+    static let slotWait: TimeInterval = 2
     /// The dashboard's calls all fit well inside SPEC's 15 s.
     static let tasksTimeout: TimeInterval = 8
     static let membersTimeout: TimeInterval = 4
@@ -78,12 +83,12 @@ final class AttioService: Sendable {
     /// - Throws: ``AttioFailure`` when the token endpoint gives no token (or
     ///   is not called: ``AttioFailure/busy``); nothing is stored then.
     func finishConnecting(user: User, code: String) throws {
-        let token = try gated { () throws(AttioFailure) in try client.exchange(code: code) }
+        let token = try gated(waiting: Self.slotWait) { () throws(AttioFailure) in try client.exchange(code: code) }
         // The workspace name is shown on every page: learn it once, now. Not
         // fatal: the tasks still show without it.
         var identity: AttioModels.Identity?
         do {
-            identity = try gated { () throws(AttioFailure) in try client.identity(token: token, timeout: 5) }
+            identity = try gated(waiting: Self.slotWait) { () throws(AttioFailure) in try client.identity(token: token, timeout: 5) }
         } catch {
             logger.warning("connected user \(user.id) to Attio, but /v2/self failed: \(Self.describe(error))")
         }
@@ -117,7 +122,7 @@ final class AttioService: Sendable {
     /// Revokes `token` at Attio, best effort: a failure is logged, never thrown.
     private func revoke(_ token: String, of user: User, why: String) {
         do {
-            try gated { () throws(AttioFailure) in
+            try gated(waiting: Self.slotWait) { () throws(AttioFailure) in
                 if let failure = client.revoke(token: token) { throw failure }
             }
             logger.info("revoked an Attio token of user \(user.id): \(why)")
@@ -127,13 +132,14 @@ final class AttioService: Sendable {
     }
 
     /// Runs one call to Attio through the gate.
-    /// - Throws: ``AttioFailure/busy`` at once, without calling, while
-    ///   `maxConcurrentCalls` calls are under way or Attio is in its quiet
-    ///   period; a call that gets no answer starts that period.
-    private func gated<T>(_ call: () throws(AttioFailure) -> T) throws(AttioFailure) -> T {
-        guard attioQuietUntil.withLock({ $0 }) <= clock.now(), gate.wait(timeout: .now()) == .success else {
-            throw .busy
-        }
+    /// - Parameter wait: how long to wait for a free slot (seconds).
+    /// - Throws: ``AttioFailure/busy`` without calling: at once while Attio
+    ///   is in its quiet period, or when no slot frees up within `wait`. A
+    ///   call that gets no answer starts the quiet period.
+    private func gated<T>(waiting wait: TimeInterval = 0, _ call: () throws(AttioFailure) -> T) throws(AttioFailure) -> T {
+        guard attioQuietUntil.withLock({ $0 }) <= clock.now(),
+            gate.wait(timeout: .now() + .milliseconds(Int(wait * 1000))) == .success
+        else { throw .busy }
         defer { gate.signal() }
         do {
             return try call()
