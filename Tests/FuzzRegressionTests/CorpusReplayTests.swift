@@ -4,7 +4,9 @@ import TaskrFuzzing
 
 /// Every seed input and every input that once crashed a fuzz target
 /// (`Tests/fuzz/<corpus|regressions>/<target>/`) runs through its target again.
-@Suite struct CorpusReplayTests {
+/// Serialized: the targets share one prepared application (a process-wide
+/// singleton, as under libFuzzer), which parallel replays would share too.
+@Suite(.serialized) struct CorpusReplayTests {
     static let fuzzDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("fuzz")
 

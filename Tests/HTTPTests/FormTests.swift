@@ -28,7 +28,8 @@ struct FormTests {
 
     @Test func bodyWithoutContentTypeIsUnsupported() throws {
         let request = try post("username=ann", contentType: nil)
-        #expect(throws: HTTPError.self) { try request.form() }
+        let error = #expect(throws: HTTPError.self) { try request.form() }
+        #expect(error?.status == .unsupportedMediaType)
     }
 
     @Test func emptyBodyWithoutContentTypeIsAnEmptyForm() throws {

@@ -36,12 +36,14 @@ struct PercentDecodingTests {
     }
 
     @Test func rawInvalidUTF8BytesAreBadRequest() {
-        #expect(throws: HTTPError.self) {
+        let error = #expect(throws: HTTPError.self) {
             try Parameters(urlEncoded: [UInt8(ascii: "a"), UInt8(ascii: "="), 0xC3, 0x28])
         }
+        #expect(error?.status == .badRequest)
     }
 
     @Test func nulIsBadRequest() {
-        #expect(throws: HTTPError.self) { try Parameters(urlEncoded: Array("a=%00".utf8)) }
+        let error = #expect(throws: HTTPError.self) { try Parameters(urlEncoded: Array("a=%00".utf8)) }
+        #expect(error?.status == .badRequest)
     }
 }

@@ -9,11 +9,16 @@ struct AppDatabaseTests {
     @Test func databaseFileIsCreatedOwnerOnly() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("new.sqlite3").path
-            let previous = umask(0)  // even with a permissive umask
-            defer { umask(previous) }
-            _ = try AppDatabase(path: path)
-            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
-            #expect(mode == 0o600)
+            // The mode is chosen explicitly, not left to the umask: a umask
+            // that would allow more is not needed to show it, and changing
+            // the process-wide umask would race the suites running alongside.
+            let database = try AppDatabase(path: path)
+            try database.pool.write { try $0.execute(sql: "CREATE TABLE t (x)") }  // so the WAL has content
+            for file in [path, path + "-wal", path + "-shm"] {
+                let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(mode == 0o600, "\(file)")
+            }
+            withExtendedLifetime(database) {}
         }
     }
 

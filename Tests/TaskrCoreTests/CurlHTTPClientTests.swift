@@ -113,12 +113,11 @@ struct CurlHTTPClientTests {
         }
     }
 
-    @Test func aHangingServerTimesOutWithinTheRequestTimeout() throws {
+    @Test(.timeLimit(.minutes(1))) func aHangingServerTimesOutWithinTheRequestTimeout() throws {
+        // A time limit instead of a timed assertion: without the timeout the
+        // call would wait for the hanging server for ever, and the test fail.
         try withServer({ _ in .hang }) { server in
-            let started = Date()
             #expect(thrown { try CurlHTTPClient().send(request("\(server.url)/v2/tasks", timeout: 0.5)) } == .timedOut)
-            // Bounded by the timeout, not by the server: generous for a loaded machine.
-            #expect(Date().timeIntervalSince(started) < 5)
         }
     }
 

@@ -101,6 +101,24 @@ struct SettingsTests {
         #expect(settings.secretKey == nil)
     }
 
+    /// The format README tells operators to make (`openssl rand -base64 32`):
+    /// standard alphabet, padded; and the other spellings of the same key.
+    @Test func secretKeyInEveryDocumentedSpelling() async throws {
+        let bytes = (0..<32).map { UInt8(truncatingIfNeeded: $0 * 37 + 250) }  // with '+' and '/' in base64
+        let expected = try SecretKey(bytes: bytes)
+        let standard = Data(bytes).base64EncodedString()
+        #expect(standard.hasSuffix("=") && (standard.contains("+") || standard.contains("/")))
+        let spellings = [
+            standard, String(standard.dropLast()),
+            standard.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_"),
+            bytes.map { String(format: "%02x", $0) }.joined(), bytes.map { String(format: "%02X", $0) }.joined(),
+            "  \(standard)\n",
+        ]
+        for spelling in spellings {
+            #expect(try await load(["TASKR_SECRET_KEY": spelling]).secretKey == expected, "\(spelling)")
+        }
+    }
+
     @Test(arguments: [
         ("ATTIO_TOKEN_URL", "not a url"), ("ATTIO_API_URL", "ftp://example.com"), ("ATTIO_REDIRECT_URI", "/relative"),
         // Plain HTTP only to this machine.

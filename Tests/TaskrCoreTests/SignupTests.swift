@@ -86,6 +86,32 @@ struct SignupTests {
         #expect(try browser.get("/").text.contains("<strong>\(emoji)</strong>"))
     }
 
+    /// Names are stored in NFC and compared in NFC, case-folded: "Åsa"
+    /// typed precomposed and decomposed is one account, shown as stored.
+    @Test func usernamesAreOneAccountWhateverTheirUnicodeSpelling() async throws {
+        let test = try await TestApp()
+        let precomposed = "\u{00C5}sa"  // Å
+        let decomposed = "A\u{030A}sa"  // A + combining ring
+        var first = test.browser()
+        #expect(try first.signup(decomposed, "correct horse").status == .seeOther)
+        let stored = try await test.database.pool.read { try String.fetchOne($0, sql: "SELECT username FROM users") }
+        #expect(stored.map { Array($0.unicodeScalars) } == Array(precomposed.unicodeScalars), "stored in NFC")
+        var second = test.browser()
+        #expect(try second.signup(precomposed.lowercased(), "correct horse").status == .conflict)
+        var login = test.browser()
+        #expect(try login.login("\u{00E5}SA", "correct horse").status == .seeOther)
+        #expect(bytes(try login.get("/").text, contain: "<strong>\(precomposed)</strong>"))
+        // Other scripts are names like any other; hidden characters are not.
+        var cyrillic = test.browser()
+        #expect(try cyrillic.signup("Анна", "correct horse").status == .seeOther)
+        for hidden in ["ann\u{202E}", "a\u{200B}nn", "ann\u{0007}", "\u{E000}ann"] {
+            var browser = test.browser()
+            let response = try browser.signup(hidden, "correct horse")
+            #expect(response.status == .badRequest, "\(hidden.unicodeScalars.map { String($0.value, radix: 16) })")
+            #expect(response.text.contains("printable characters"))
+        }
+    }
+
     @Test func takenUsernameIs409WithALinkAndNoSecondRow() async throws {
         let test = try await TestApp()
         var first = test.browser()
@@ -111,12 +137,10 @@ struct SignupTests {
     @Test func hostileUsernameIsShownEscaped() async throws {
         let test = try await TestApp()
         var browser = test.browser()
-        let hostile = #"<script>alert("x")</script>&'"#
+        let hostile = #"<script>alert("x")</script>&'"# + Hostile.tag
         try browser.signup(hostile, "correct horse")
-        let home = try browser.get("/").text
-        #expect(!home.contains("<script>"))
-        #expect(home.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;"))
-        let logout = try browser.get("/logout").text
-        #expect(!logout.contains("<script>"))
+        let escaped = [(hostile, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;" + Hostile.all[0].escaped)]
+        expectEscaped(try browser.get("/").text, escaped)
+        expectEscaped(try browser.get("/logout").text, escaped)
     }
 }
