@@ -65,6 +65,8 @@ for client in curl urlsession; do
     "$probe" "$client" "$url" "$requests" > "$tmp/$client.out" || die "the $client probe failed: $(cat "$tmp/$client.out")"
     elapsed_ms=$((($(date +%s%N) - started) / 1000000))
     growth=$(sed -n 's/^growth_kib=\([-0-9]*\).*/\1/p' "$tmp/$client.out")
+    # No figure is a failure, not a 0: an empty growth would pass any limit.
+    [[ "$growth" =~ ^-?[0-9]+$ ]] || die "the $client probe printed no growth_kib: $(cat "$tmp/$client.out")"
     per_request=$((growth * 1024 / requests))
     name=$([ "$client" = curl ] && echo "taskr (libcurl)" || echo "baseline (URLSession)")
     printf '%-24s %12s %14s %9d.%02d\n' "$name" "$growth" "$per_request" $((elapsed_ms / 1000)) $((elapsed_ms % 1000 / 10))

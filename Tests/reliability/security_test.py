@@ -42,9 +42,12 @@ def last_token(stack):
     return json.loads(http_get(stack.standin + "/_standin/stats")[2])["last_token"]
 
 
-def every_route(stack, name):
+def every_route(stack, name, slow=None):
     """One visitor through every route and every Attio failure. Returns the
-    secrets it saw (password, cookies, _csrf tokens, states, codes, tokens)."""
+    secrets it saw (password, cookies, _csrf tokens, states, codes, tokens).
+    `slow`: also an Attio that hangs, at the end ("api": the tasks call
+    times out; "token": the token exchange times out, 502). Each starts
+    taskr's 10 s quiet period, so one walk takes one of them."""
     browser = Browser(stack)
     seen = {PASSWORD, CLIENT_SECRET}
     assert browser.signup(name, PASSWORD) == 303
@@ -59,13 +62,27 @@ def every_route(stack, name):
     standin_mode(stack, "normal")
     assert browser.connect() == 303
     seen.add(last_token(stack))
-    for failure in ("api_500", "api_malformed", "api_429", "normal", "api_401"):
+    # 401 before 429: a 429 pauses this user's calls, and the 401 would never reach Attio.
+    for failure in ("api_500", "api_malformed", "api_401"):
         standin_mode(stack, failure)
-        browser.home()
+        assert browser.home()[0] == 200
     standin_mode(stack, "normal")
     assert browser.connect() == 303
     seen.add(last_token(stack))
-    browser.home()
+    standin_mode(stack, "api_429")
+    assert "Attio asked Taskr to slow down" in browser.home()[2]
+    standin_mode(stack, "normal")
+    assert browser.connect() == 303  # a new connection forgets the pause
+    seen.add(last_token(stack))
+    assert "Disconnect Attio" in browser.home()[2]
+    if slow == "api":
+        standin_mode(stack, "api_slow")
+        status, _, page = browser.home()
+        assert status == 200 and "Attio is not answering properly" in page, status
+    if slow == "token":
+        standin_mode(stack, "token_slow")
+        assert browser.connect() == 502  # the exchange timed out: nothing stored
+    standin_mode(stack, "normal")
     browser.disconnect()
     browser.logout()
     return seen | browser.secrets
@@ -101,9 +118,9 @@ def files_and_logs(args, checks):
         with open(key_file) as f:
             key = f.read().strip()
 
-        for level in ("debug", "info", "warning", "error"):
+        for level, slow in (("debug", "api"), ("info", "token"), ("warning", None), ("error", None)):
             stack.restart_taskr(TASKR_LOG_LEVEL=level)
-            seen = every_route(stack, f"user-{level}") | {key}
+            seen = every_route(stack, f"user-{level}", slow) | {key}
             logs = logs_of(stack)
             leaked = sorted(s for s in seen if s and s in logs)
             checks.check(f"at log level {level}: none of the {len(seen)} secrets a visitor saw is in a log",

@@ -7,7 +7,13 @@
 # standin_mode URL MODE: switches the stand-in's behaviour.
 standin_mode() { curl -sf -o /dev/null -X POST --data "mode=$2" "$1/_standin/mode"; }
 # standin_count URL PATH: how often the stand-in served PATH.
-standin_count() { curl -sf "$1/_standin/stats" | sed -n "s|.*\"$2\": \\([0-9]*\\).*|\\1|p" | grep . || echo 0; }
+# A stand-in that does not answer gives "unreachable", which no count check
+# accepts (a path it never served is a real 0).
+standin_count() {
+    local stats
+    stats=$(curl -sf "$1/_standin/stats") || { echo unreachable; return; }
+    echo "$stats" | sed -n "s|.*\"$2\": \\([0-9]*\\).*|\\1|p" | grep . || echo 0
+}
 
 # standin_count_above URL PATH N: the stand-in served PATH more than N times.
 standin_count_above() { [ "$(standin_count "$1" "$2")" -gt "$3" ]; }
@@ -130,6 +136,7 @@ attio_checks() {
     standin_mode "$standin" token_error
     connect_through_standin "$base" "$jar"
     check "a failing token endpoint answers 502" status_is 502
+    check "the 502 page is taskr's, saying nothing was saved" body_has "Attio did not complete the connection"
     fetch "$base/" -b "$jar"
     check "after those, nothing is connected" body_has 'href="/integrations/attio/connect"'
     standin_mode "$standin" normal

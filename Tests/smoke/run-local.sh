@@ -99,6 +99,7 @@ check "no password, session id or hash in taskr's log" \
     bash -c "! grep -E 'correct horse|argon2id|taskr_session=' '$a/taskr.log'"
 check "static files never reach taskr" bash -c "! grep -q 'GET /static/' '$a/taskr.log'"
 check "taskr logs one line per request with status and duration" taskr_logged "$a" "GET /no-such-page 404"
+check "the request with a bad query is in the log (as GET / 400)" taskr_logged "$a" "GET / 400"
 check "the access log leaves out query strings" bash -c "! grep -q 'q=%zz' '$a/taskr.log'"
 
 # SIGTERM while a request waits for the database: it still completes.

@@ -34,8 +34,11 @@ smoke_checks() {
 
     fetch "$base/" --head
     check "HEAD / answers 200" status_is 200
-    # shellcheck disable=SC2086
-    check "HEAD / has no body" test "$(curl -s $CURL_OPTS --head -o /dev/null -w '%{size_download}' "$base/")" = 0
+    # On a raw socket: curl --head would not read a body even if one came.
+    local insecure=""
+    [[ " $CURL_OPTS " == *" -k "* ]] && insecure=--insecure
+    check "HEAD / has no body (bytes after the header on the wire)" \
+        test "$(python3 "$(dirname "${BASH_SOURCE[0]}")/head_body_bytes.py" "$base/" $insecure)" = 0
 
     fetch "$base/static/taskr.css"
     check "stylesheet answers 200" status_is 200
@@ -62,7 +65,9 @@ smoke_checks() {
     head -c 70000 /dev/zero | tr '\0' 'a' > "$SMOKE_TMP/big-body"
     fetch "$base/" -X POST -H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$SMOKE_TMP/big-body"
     check "a 70 KB body answers 413" status_is 413
-    check "413 is Taskr's page" body_has "larger than 64 KiB"
+    # nginx refuses it before taskr reads it: nginx's error_page in Taskr's
+    # style (taskr's own 413 page would be titled "413 Content Too Large").
+    check "413 is nginx's page in Taskr's style" body_has "<title>Content Too Large – Taskr</title>"
 
     fetch "$base/signup"
     check "sign-up form answers 200" status_is 200
