@@ -136,6 +136,63 @@ struct ServeProcessTests {
         }
     }
 
+    /// systemd socket activation: the socket comes as fd 3 with
+    /// LISTEN_FDS/LISTEN_PID, passed by Debian's `systemd-socket-activate`.
+    @Test func acceptsOnTheSocketSystemdPasses() throws {
+        let launcher = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
+        try #require(FileManager.default.isExecutableFile(atPath: launcher.path), "needs Debian's systemd package")
+        try withTemporaryDirectory { directory in
+            let socket = "\(directory)/activated.sock"
+            let taskr = try TaskrProcess(["-l", socket, TaskrProcess.binary.path, "serve"], in: directory, launcher: launcher)
+            #expect(eventually(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: socket) })
+            // The first connection is what makes the launcher start taskr on it.
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/healthz").status == 200)
+            #expect(taskr.waitForLog("listening on inherited socket (fd 3)"))
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/").status == 200)
+            taskr.signal(SIGTERM)
+            #expect(taskr.exitStatus() == 0)
+        }
+    }
+
+    /// A request still in flight when --drain-timeout runs out: taskr stops
+    /// anyway, and says so with exit status 1.
+    @Test func exitsOneWhenTheDrainTimeoutRunsOut() throws {
+        try withTemporaryDirectory { directory in
+            let socket = "\(directory)/taskr.sock"
+            let taskr = try TaskrProcess(
+                ["serve", "--socket", socket, "--drain-timeout", "1"], in: directory, environment: ["TASKR_LOG_LEVEL": "debug"])
+            #expect(taskr.waitForLog("listening on"))
+            let stalled = try FastCGIClient(unixPath: socket, timeout: 5)
+            try stalled.begin(params: ["REQUEST_METHOD": "POST", "REQUEST_URI": "/login", "CONTENT_LENGTH": "10"])
+            #expect(taskr.waitForLog("POST /login started"))
+            taskr.signal(SIGTERM)
+            #expect(taskr.exitStatus() == 1)
+            withExtendedLifetime(stalled) {}
+        }
+    }
+
+    /// The housekeeping thread deletes expired rows at start and every 10 minutes.
+    @Test func housekeepingDeletesExpiredSessionsAtStart() throws {
+        try withTemporaryDirectory { directory in
+            let database = "\(directory)/taskr.sqlite3"
+            let first = try TaskrProcess(["serve", "--socket", "\(directory)/a.sock"], in: directory)
+            #expect(first.waitForLog("listening on"))
+            first.signal(SIGTERM)
+            #expect(first.exitStatus() == 0)
+            // A user with a session that expired long ago, written as an older taskr would have.
+            try sqlite(database, """
+                INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (1, 'ann', 'ann', 'x', 0);
+                INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at) VALUES (x'00', 1, 't', 0, 0);
+                INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at)
+                    VALUES (x'01', 1, 't', CAST(strftime('%s') AS INTEGER), CAST(strftime('%s') AS INTEGER));
+                """)
+            let second = try TaskrProcess(
+                ["serve", "--socket", "\(directory)/b.sock"], in: directory, environment: ["TASKR_LOG_LEVEL": "debug"])
+            #expect(second.waitForLog("housekeeping: removed 1 expired session(s)"))
+            #expect(try sqlite(database, "SELECT count(*) FROM sessions") == "1", "the live one stays")
+        }
+    }
+
     @Test func logsOneLinePerRequestWithoutTheQuery() throws {
         try withTemporaryDirectory { directory in
             let socket = "\(directory)/taskr.sock"
@@ -171,4 +228,19 @@ func freeTCPPort() throws -> UInt16 {
     }
     guard let port else { throw FastCGIClient.ProtocolError(description: "no free port") }
     return port
+}
+
+/// Runs `sql` with Debian's sqlite3 shell on `database`; returns its output, trimmed.
+@discardableResult
+func sqlite(_ database: String, _ sql: String) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    process.arguments = ["-cmd", ".timeout 5000", database, sql]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw FastCGIClient.ProtocolError(description: "sqlite3 failed: \(sql)") }
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }

@@ -20,11 +20,16 @@ final class TaskrProcess {
     /// - Parameters:
     ///   - environment: added to a minimal environment (no inherited `TASKR_*`).
     ///   - standardInput: becomes the child's fd 0, e.g. a listening socket.
-    init(_ arguments: [String], in directory: String, environment: [String: String] = [:], standardInput: FileHandle? = nil) throws {
+    ///   - launcher: a program that starts taskr itself (its arguments
+    ///     then name the binary), e.g. `systemd-socket-activate`.
+    init(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], standardInput: FileHandle? = nil,
+        launcher: URL? = nil
+    ) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "\(Self.binary.path): run `swift build` first"])
         }
-        process.executableURL = Self.binary
+        process.executableURL = launcher ?? Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import HTTP
 import Sodium
@@ -108,5 +109,32 @@ struct LoginTests {
         replay.cookies["taskr_session"] = loggedInCookie
         #expect(try replay.get("/").text.contains("You are not logged in"))
         #expect(try replay.get("/logout").text.contains("You are not logged in"))
+    }
+
+    /// A log-in flood parks at most the hashes that may run and as many
+    /// waiting: past them, log-in and sign-up get 503 with Retry-After at
+    /// once, while the home page still answers.
+    @Test(.timeLimit(.minutes(1))) func aFullPasswordQueueAnswers503AtOnce() async throws {
+        let test = try await appWithAnn()
+        let passwords = test.app.passwords
+        let release = DispatchSemaphore(value: 0)
+        let group = DispatchGroup()
+        let slots = 2 * max(2, ProcessInfo.processInfo.activeProcessorCount)  // running + waiting
+        for _ in 0..<slots {
+            DispatchQueue.global().async(group: group) { _ = try? passwords.withPermit { release.wait() } }
+        }
+        #expect(eventuallyTrue { passwords.waitingOrRunning == slots })
+        var browser = test.browser()
+        let login = try browser.login("ann", "correct horse")
+        #expect(login.status == .serviceUnavailable)
+        #expect(login.headers["Retry-After"] == "5")
+        #expect(login.text.contains("Taskr is busy right now"))
+        var other = test.browser()
+        #expect(try other.signup("bob", "correct horse").status == .serviceUnavailable)
+        #expect(try other.get("/").status == .ok)
+        #expect(try test.count("users") == 1)
+        for _ in 0..<slots { release.signal() }
+        group.wait()
+        #expect(try browser.login("ann", "correct horse").status == .seeOther)
     }
 }

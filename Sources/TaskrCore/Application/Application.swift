@@ -20,6 +20,8 @@ public struct Application: Sendable {
     private let sessions: SessionManager
     private let throttle: LoginThrottle
     let attio: AttioService
+    /// The Argon2id queue (tests hold its permits to fill it).
+    let passwords: PasswordService
     private let logger: Logger
     private let securityLog: SecurityLog
 
@@ -62,6 +64,7 @@ public struct Application: Sendable {
             clock: clock, random: random, maxConcurrentCalls: concurrentAttioCalls, logger: logger)
         self.views = views
         self.attio = attio
+        self.passwords = passwords
         self.sessions = sessions
         self.throttle = throttle
         self.logger = logger
