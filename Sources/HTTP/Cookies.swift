@@ -9,20 +9,36 @@ public struct Cookies: Sendable, Equatable {
     public init() {}
 
     /// Parses a `Cookie` header; pairs without `=` or with an empty name are skipped.
+    ///
+    /// On bytes, as browsers write the header: a `;` or a space fused into
+    /// one Swift `Character` with a combining mark after it still splits
+    /// and trims.
     public init(header: String?) {
         guard let header else { return }
-        for piece in header.split(separator: ";") {
-            guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingOptionalWhitespace()
-            var value = piece[piece.index(after: equals)...].trimmingOptionalWhitespace()
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                value = String(value.dropFirst().dropLast())
+        for piece in header.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true) {
+            guard let equals = piece.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let name = Self.trimmed(piece[..<equals])
+            var value = Self.trimmed(piece[piece.index(after: equals)...])
+            if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+                value = value.dropFirst().dropLast()
             }
-            if !name.isEmpty, values[name] == nil {
-                values[name] = value
+            let key = String(decoding: name, as: UTF8.self)
+            if !name.isEmpty, values[key] == nil {
+                values[key] = String(decoding: value, as: UTF8.self)
             }
         }
     }
 
+    /// Without leading and trailing spaces and tabs (bytes).
+    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }) else { return bytes[bytes.endIndex...] }
+        let last = bytes.lastIndex(where: { !isSpace($0) })!
+        return bytes[first...last]
+    }
+
     public subscript(name: String) -> String? { values[name] }
+
+    /// How many distinct names the header held.
+    public var count: Int { values.count }
 }

@@ -38,19 +38,43 @@ enum HTTPFuzzing {
         }
     }
 
-    /// Every `name=value` piece the header holds is found under its trimmed
-    /// name, and no value runs across a `;`.
+    /// The parser agrees with an independent reading of RFC 6265 §5.4 done
+    /// on the header's bytes with a state machine (not the parser's split
+    /// and trim): every name it finds has the first value the header gives
+    /// it, and it finds no name the header does not hold.
     static func cookies(_ input: [UInt8]) {
         let header = String(decoding: input, as: UTF8.self)
         let cookies = Cookies(header: header)
-        for piece in header.split(separator: ";") {
-            guard let equals = piece.firstIndex(of: "=") else { continue }
-            let name = piece[..<equals].trimmingOptionalWhitespace()
-            guard !name.isEmpty else { continue }
-            guard let value = cookies[name] else { preconditionFailure("cookie \(name.debugDescription) not found") }
-            precondition(!value.contains(";"), "a cookie value runs across ';'")
+        var expected: [String: String] = [:]
+        var name: [UInt8] = [], value: [UInt8] = [], sawEquals = false
+        func finish() {
+            let trim = { (bytes: [UInt8]) -> [UInt8] in
+                var bytes = bytes
+                while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+                while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+                return bytes
+            }
+            var v = trim(value)
+            if v.count >= 2, v.first == 0x22, v.last == 0x22 { v = Array(v.dropFirst().dropLast()) }
+            let n = trim(name)
+            if sawEquals, !n.isEmpty {
+                let key = String(decoding: n, as: UTF8.self)
+                if expected[key] == nil { expected[key] = String(decoding: v, as: UTF8.self) }
+            }
+            name = []; value = []; sawEquals = false
         }
-        _ = cookies["taskr_session"]
+        for byte in Array(header.utf8) {
+            switch byte {
+            case 0x3B: finish()
+            case 0x3D where !sawEquals: sawEquals = true
+            default: if sawEquals { value.append(byte) } else { name.append(byte) }
+            }
+        }
+        finish()
+        for (name, value) in expected {
+            precondition(cookies[name].map { Array($0.utf8) } == Array(value.utf8), "cookie \(name.debugDescription) read differently")
+        }
+        precondition(cookies.count == expected.count, "the parser found a cookie the header does not hold")
     }
 
     private static func checkRoundTrip(_ parameters: Parameters) {

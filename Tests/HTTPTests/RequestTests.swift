@@ -44,6 +44,18 @@ struct CookieTests {
         #expect(Cookies(header: nil)["taskr_session"] == nil)
     }
 
+    /// As browsers read the header: a `;` or a space with a combining mark
+    /// after it is one Swift Character, but still a separator on the wire.
+    @Test func cookiesAreSplitOnBytesNotCharacters() {
+        let cookies = Cookies(header: "a=1;\u{0301}taskr_session=x; b=2 \u{0301}; c=3")
+        #expect(cookies["a"] == "1")
+        #expect(cookies["\u{0301}taskr_session"] == "x")
+        #expect(cookies["taskr_session"] == nil)
+        #expect(cookies["b"] == "2 \u{0301}")
+        #expect(cookies["c"] == "3")
+        #expect(cookies.count == 4)
+    }
+
     @Test func setCookieCarriesEveryAttribute() {
         let cookie = SetCookie(name: "taskr_session", value: "v", secure: true)
         #expect(cookie.headerValue == "taskr_session=v; Path=/; Secure; HttpOnly; SameSite=Lax")

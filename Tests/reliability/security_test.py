@@ -76,6 +76,8 @@ def every_route(stack, name, slow=None):
     seen.add(last_token(stack))
     assert "Disconnect Attio" in browser.home()[2]
     if slow == "api":
+        assert browser.connect() == 303  # a new connection: no tasks cached from the page before
+        seen.add(last_token(stack))
         standin_mode(stack, "api_slow")
         status, _, page = browser.home()
         assert status == 200 and "Attio is not answering properly" in page, status
