@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 
-from harness import Browser, Checks, Stack, sqlite
+from harness import Browser, Checks, Stack, sqlite, test_port
 
 PASSWORD = "crash-safe password"
 
@@ -133,7 +133,7 @@ def main():
     parser.add_argument("taskr")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=12)
-    parser.add_argument("--port", type=int, default=28150)
+    parser.add_argument("--port", type=int, default=test_port(150))
     args = parser.parse_args()
     checks = Checks()
 

@@ -23,6 +23,30 @@ CLIENT_ID = "reliability-client"
 CLIENT_SECRET = "reliability-client-secret-0123456789"
 
 
+# SIGTERM (a CI time-out, `kill`) ends a test like Ctrl-C does: as an
+# exception, so every `with Stack(...)` stops the servers it started.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+def test_port(offset):
+    """A test's port: TASKR_TEST_PORT_BASE (28000, below Linux's ephemeral
+    range, so no outgoing connection holds it) plus the test's own offset.
+    Move every suite at once by setting the base."""
+    return int(os.environ.get("TASKR_TEST_PORT_BASE", "28000")) + offset
+
+
+def require_free_port(port):
+    """Fails at once, naming the way out, when something listens on `port`."""
+    import socket
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            sys.exit(f"port {port} on 127.0.0.1 is taken ({error.strerror}): "
+                     f"set TASKR_TEST_PORT_BASE (now {os.environ.get('TASKR_TEST_PORT_BASE', '28000')}) to move every test's ports")
+
+
 class Checks:
     """PASS/FAIL lines and a summary, like the smoke tests'."""
 
@@ -89,6 +113,8 @@ class Stack:
         self.starts = 0
 
     def __enter__(self):
+        require_free_port(self.port)
+        require_free_port(self.standin_port)
         try:
             self.start_standin()
             self.start_taskr()

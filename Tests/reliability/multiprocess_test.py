@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-from harness import Browser, Checks, Stack, sqlite
+from harness import Browser, Checks, Stack, sqlite, test_port
 
 PASSWORD = "several processes"
 
@@ -86,7 +86,7 @@ def main():
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--port", type=int, default=28250)
+    parser.add_argument("--port", type=int, default=test_port(250))
     args = parser.parse_args()
     checks = Checks()
 

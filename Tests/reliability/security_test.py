@@ -23,7 +23,7 @@ import secrets
 import stat
 import sys
 
-from harness import CLIENT_SECRET, Browser, Checks, Stack, http_get, http_post, sqlite
+from harness import CLIENT_SECRET, Browser, Checks, Stack, http_get, http_post, sqlite, test_port
 
 PASSWORD = "a secret password"
 
@@ -49,7 +49,9 @@ def every_route(stack, name, slow=None):
     times out; "token": the token exchange times out, 502). Each starts
     taskr's 10 s quiet period, so one walk takes one of them."""
     browser = Browser(stack)
-    seen = {PASSWORD, CLIENT_SECRET}
+    # The name too: it is typed into a failed log-in below, and people type
+    # passwords into that field.
+    seen = {PASSWORD, CLIENT_SECRET, name}
     assert browser.signup(name, PASSWORD) == 303
     browser.logout()
     assert browser.login(name, "wrong " + PASSWORD) == 401
@@ -169,7 +171,7 @@ def key_rotation(args, checks):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("taskr")
-    parser.add_argument("--port", type=int, default=28450)
+    parser.add_argument("--port", type=int, default=test_port(450))
     args = parser.parse_args()
     checks = Checks()
     files_and_logs(args, checks)

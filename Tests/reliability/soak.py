@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 
-from harness import Browser, Checks, Stack, sqlite
+from harness import Browser, Checks, Stack, sqlite, test_port
 
 PASSWORD = "soak password"
 
@@ -87,7 +87,7 @@ def main():
     parser.add_argument("--rate", type=float, default=60, help="requests per second through nginx")
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--sample", type=float, default=10, help="seconds between memory samples")
-    parser.add_argument("--port", type=int, default=28350)
+    parser.add_argument("--port", type=int, default=test_port(350))
     args = parser.parse_args()
     checks = Checks()
 

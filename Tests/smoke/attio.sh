@@ -141,26 +141,41 @@ attio_checks() {
     check "after those, nothing is connected" body_has 'href="/integrations/attio/connect"'
     standin_mode "$standin" normal
 
-    # A slow Attio holds a home page, but not healthz or the log-in page.
-    rm -f "$SMOKE_TMP/other-attio-jar"
-    fetch "$base/signup" -c "$SMOKE_TMP/other-attio-jar" -b "$SMOKE_TMP/other-attio-jar"
-    fetch "$base/signup" -c "$SMOKE_TMP/other-attio-jar" -b "$SMOKE_TMP/other-attio-jar" \
-        --data-urlencode "username=slow-$RANDOM$RANDOM" --data-urlencode "password=correct horse battery" \
-        --data-urlencode "_csrf=$(csrf_of "$BODY")"
+    # A slow Attio: at most half of taskr's 4 workers wait on it (the gate
+    # of the real worker pool); the other pages answer at once, and so do
+    # healthz and the log-in page.
+    local slow_jars=() n
     standin_mode "$standin" normal
-    connect_through_standin "$base" "$SMOKE_TMP/other-attio-jar"
+    for n in 1 2 3 4; do
+        local slow_jar="$SMOKE_TMP/slow-jar-$n"
+        rm -f "$slow_jar"
+        fetch "$base/signup" -c "$slow_jar" -b "$slow_jar"
+        fetch "$base/signup" -c "$slow_jar" -b "$slow_jar" \
+            --data-urlencode "username=slow-$n-$RANDOM$RANDOM" --data-urlencode "password=correct horse battery" \
+            --data-urlencode "_csrf=$(csrf_of "$BODY")"
+        connect_through_standin "$base" "$slow_jar"
+        slow_jars+=("$slow_jar")
+    done
     standin_mode "$standin" api_slow
-    local started=$SECONDS calls
+    local started=$SECONDS calls slow_pids=()
     calls=$(standin_count "$standin" /v2/tasks)
-    curl -s -o "$SMOKE_TMP/slow-home" -w '%{http_code}' -b "$SMOKE_TMP/other-attio-jar" "$base/" > "$SMOKE_TMP/slow-status" &
-    local slow_pid=$!
-    wait_for "the slow home page to reach Attio" 5 standin_count_above "$standin" /v2/tasks "$calls"
+    for n in 1 2 3 4; do
+        curl -s -o "$SMOKE_TMP/slow-home-$n" -w '%{http_code}' -b "${slow_jars[n - 1]}" "$base/" > "$SMOKE_TMP/slow-status-$n" &
+        slow_pids+=("$!")
+    done
+    wait_for "two slow home pages to reach Attio" 5 standin_count_above "$standin" /v2/tasks $((calls + 1))
     check "while Attio is slow, healthz answers within 2 s" curl -sf --max-time 2 -o /dev/null "$base/healthz"
     check "while Attio is slow, the log-in page answers within 2 s" curl -sf --max-time 2 -o /dev/null "$base/login"
-    wait "$slow_pid"
-    check "a slow Attio: home still answers 200" test "$(cat "$SMOKE_TMP/slow-status")" = 200
-    check "a slow Attio: home answers within 15 s" test $((SECONDS - started)) -le 15
-    check "a slow Attio: home says Attio is not answering" grep -q "Attio is not answering properly" "$SMOKE_TMP/slow-home"
+    wait "${slow_pids[@]}"
+    check "a slow Attio: every home page answers 200" \
+        test "$(cat "$SMOKE_TMP"/slow-status-[1-4])" = "$(printf '200%.0s' 1 2 3 4)"
+    check "a slow Attio: the home pages answer within 15 s" test $((SECONDS - started)) -le 15
+    check "at most half of the 4 workers waited on Attio: it got exactly 2 calls" \
+        test "$(standin_count "$standin" /v2/tasks)" = $((calls + 2))
+    check "the two that waited say Attio is not answering" \
+        test "$(grep -l "Attio is not answering properly" "$SMOKE_TMP"/slow-home-[1-4] | wc -l)" = 2
+    check "the two that did not wait say Attio is slow" \
+        test "$(grep -l "Attio is slow to answer right now" "$SMOKE_TMP"/slow-home-[1-4] | wc -l)" = 2
 
     # Then Attio is in its 10 s quiet period: not even the token exchange is tried.
     local exchanges

@@ -11,9 +11,18 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 taskr=$(realpath "${1:?usage: run-local.sh path/to/taskr}")
 # Below Linux's ephemeral range (32768–60999): no outgoing connection can be
-# holding these ports when nginx binds them.
-port=${SMOKE_PORT:-28050}
-standin_port=${SMOKE_STANDIN_PORT:-28051}
+# holding these ports when nginx binds them. TASKR_TEST_PORT_BASE moves
+# every test's ports at once (the reliability tests read it too).
+port_base=${TASKR_TEST_PORT_BASE:-28000}
+port=${SMOKE_PORT:-$((port_base + 50))}
+standin_port=${SMOKE_STANDIN_PORT:-$((port_base + 51))}
+export SMOKE_HTTP_PORT=${SMOKE_HTTP_PORT:-$((port_base + 80))} SMOKE_HTTPS_PORT=${SMOKE_HTTPS_PORT:-$((port_base + 443))}
+for taken in $port $standin_port $SMOKE_HTTP_PORT $SMOKE_HTTPS_PORT; do
+    if ! python3 -c "import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', $taken))" 2>/dev/null; then
+        echo "port $taken on 127.0.0.1 is taken: set TASKR_TEST_PORT_BASE (now $port_base) to move every test's ports" >&2
+        exit 1
+    fi
+done
 
 SMOKE_TMP=$(mktemp -d)
 # nginx's workers run as this user (see render-local.sh), but keep the folder traversable anyway.
