@@ -282,27 +282,12 @@ struct AttioTasksTests {
     // A time limit: were the limit broken, the third visitor would hang with the others.
     @Test(.timeLimit(.minutes(1))) func requestsBeyondTheAttioLimitDoNotWait() async throws {
         let test = try await TestApp()  // at most 2 calls to Attio at once
-        var browsers: [Browser] = []
-        for name in ["ann", "bob", "cyd"] {
-            var browser = try loggedIn(test, name)
-            try connect(&browser)
-            browsers.append(browser)
-        }
+        var third = try loggedIn(test, "cyd")
+        try connect(&third)
         let release = DispatchSemaphore(value: 0)
-        test.attio.fail("/v2/tasks", with: .hang(release))
-        let parked = DispatchGroup()
-        for index in 0..<2 {
-            let browser = browsers[index]
-            parked.enter()
-            Thread {
-                var visitor = browser
-                _ = try? visitor.get("/")
-                parked.leave()
-            }.start()
-        }
-        #expect(eventuallyTrue { test.attio.requests(to: "/v2/tasks").count == 2 })
+        let parked = try fillTheAttioGate(test, release: release, names: ["ann", "bob"])
         // Both slots are taken: the third visitor gets the page at once, with a notice.
-        #expect(try browsers[2].get("/").text.contains("Attio is slow to answer right now"))
+        #expect(try third.get("/").text.contains("Attio is slow to answer right now"))
         #expect(test.attio.requests(to: "/v2/tasks").count == 2)
         release.signal()
         release.signal()
@@ -552,36 +537,38 @@ struct AttioKeyTests {
     }
 }
 
+/// Two connected users' home pages hang in Attio's tasks endpoint until
+/// `release` is signalled twice, filling the test application's two slots.
+/// - Returns: the group the two parked requests leave when they finish.
+func fillTheAttioGate(_ test: TestApp, release: DispatchSemaphore, names: [String] = ["bob", "cyd"]) throws -> DispatchGroup {
+    var browsers: [Browser] = []
+    for name in names {
+        var browser = try loggedIn(test, name)
+        try connect(&browser)
+        browsers.append(browser)
+    }
+    test.attio.fail("/v2/tasks", with: .hang(release))
+    let parked = DispatchGroup()
+    for browser in browsers {
+        parked.enter()
+        Thread {
+            var visitor = browser
+            _ = try? visitor.get("/")
+            parked.leave()
+        }.start()
+    }
+    #expect(eventuallyTrue { test.attio.requests(to: "/v2/tasks").count == 2 })
+    return parked
+}
+
 @Suite("Attio: every call through the gate")
 struct AttioGateTests {
-    /// Two requests hang in Attio's tasks endpoint, filling the test's two slots.
-    private func fillTheGate(_ test: TestApp, release: DispatchSemaphore) throws -> DispatchGroup {
-        var browsers: [Browser] = []
-        for name in ["bob", "cyd"] {
-            var browser = try loggedIn(test, name)
-            try connect(&browser)
-            browsers.append(browser)
-        }
-        test.attio.fail("/v2/tasks", with: .hang(release))
-        let parked = DispatchGroup()
-        for browser in browsers {
-            parked.enter()
-            Thread {
-                var visitor = browser
-                _ = try? visitor.get("/")
-                parked.leave()
-            }.start()
-        }
-        #expect(eventuallyTrue { test.attio.requests(to: "/v2/tasks").count == 2 })
-        return parked
-    }
-
     /// A busy moment does not fail a connection: the exchange waits briefly for a slot.
     @Test(.timeLimit(.minutes(1))) func theTokenExchangeWaitsBrieflyForAFreeSlot() async throws {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         let release = DispatchSemaphore(value: 0)
-        let parked = try fillTheGate(test, release: release)
+        let parked = try fillTheAttioGate(test, release: release)
         let attio = test.attio
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
             attio.fail("/v2/tasks", with: nil)
@@ -597,7 +584,7 @@ struct AttioGateTests {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         let release = DispatchSemaphore(value: 0)
-        let parked = try fillTheGate(test, release: release)
+        let parked = try fillTheAttioGate(test, release: release)
         let exchangesBefore = test.attio.requests(to: "/oauth/token").count
         let response = try connect(&ann)
         #expect(response.status == .serviceUnavailable)
