@@ -38,7 +38,7 @@ final class AttioFuzzing: Sendable {
     private static let preparedViews = Mutex<Views?>(nil)
 
     /// Loads the templates from async code (the regression tests), where
-    /// blocking a thread on a task could starve Swift's cooperative pool.
+    /// blocking a thread on a task could starve Swift's cooperative executor.
     static func prepare() async throws {
         let views = try await Views.bundled()
         preparedViews.withLock { $0 = views }
@@ -64,7 +64,7 @@ final class AttioFuzzing: Sendable {
 
         let dashboard: Dashboard
         do {
-            dashboard = try service.dashboard(for: user)
+            dashboard = try service.dashboard(for: user, connection: connections.connection(userID: user.id))
         } catch {
             preconditionFailure("the dashboard threw \(error)")
         }

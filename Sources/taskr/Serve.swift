@@ -149,7 +149,7 @@ private func startHousekeeping(_ application: Application, every interval: Durat
     thread.start()
 }
 
-/// Runs blocking work on a thread of its own, not on the cooperative pool.
+/// Runs blocking work on a thread of its own, not on Swift's cooperative executor.
 private func runOnDedicatedThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
         Thread { continuation.resume(returning: work()) }.start()

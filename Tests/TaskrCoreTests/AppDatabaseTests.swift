@@ -13,7 +13,7 @@ struct AppDatabaseTests {
             // that would allow more is not needed to show it, and changing
             // the process-wide umask would race the suites running alongside.
             let database = try AppDatabase(path: path)
-            try database.pool.write { try $0.execute(sql: "CREATE TABLE t (x)") }  // so the WAL has content
+            try database.write { try $0.execute(sql: "CREATE TABLE t (x)") }  // so the WAL has content
             for file in [path, path + "-wal", path + "-shm"] {
                 let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
                 #expect(mode == 0o600, "\(file)")
@@ -27,10 +27,10 @@ struct AppDatabaseTests {
             let path = directory.appendingPathComponent("taskr.sqlite3").path
             let first = try AppDatabase(path: path)
             let second = try AppDatabase(path: path)  // a second process on the same file
-            let mode = try first.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+            let mode = try first.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
             #expect(mode == "wal")
             // FULL (2): a commit is on disk before the 303 that reports it.
-            #expect(try first.pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+            #expect(try first.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
             #expect(first.isAvailable() && second.isAvailable())
         }
     }
@@ -51,7 +51,7 @@ struct AppDatabaseTests {
                 }
                 #expect(failures.withLock { $0 } == [])
                 let database = try AppDatabase(path: path)
-                let applied = try database.pool.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
+                let applied = try database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
                 #expect(applied == ["v1-accounts", "v2-attio", "v3-throttle-and-no-visitor-sessions"])
             }
         }

@@ -66,7 +66,7 @@ struct AttioConnectTests {
         #expect(query["scope"] == nil && query["code_challenge"] == nil)
         #expect(oauthState(in: try browser.get("/integrations/attio/connect")) != query["state"], "a fresh state every time")
         // Only the state's hash is stored.
-        let stored = try await test.database.pool.read { try Data.fetchAll($0, sql: "SELECT state_hash FROM oauth_states") }
+        let stored = try test.database.read { try Data.fetchAll($0, sql: "SELECT state_hash FROM oauth_states") }
         #expect(stored.contains(Data(SHA256.hash(Array(query["state"]!.utf8)))))
         #expect(try test.databaseBytes().range(of: Data(query["state"]!.utf8)) == nil)
     }
@@ -102,7 +102,7 @@ struct AttioCallbackTests {
         try browser.get("/")
         let token = test.attio.lastIssuedToken
         #expect(try test.databaseBytes().range(of: Data(token.utf8)) == nil)
-        let keyID = try await test.database.pool.read { try String.fetchOne($0, sql: "SELECT key_id FROM attio_connections") }
+        let keyID = try test.database.read { try String.fetchOne($0, sql: "SELECT key_id FROM attio_connections") }
         #expect(keyID == test.secretKey.id)
         #expect(!test.logs.text.contains(token))
         #expect(!test.logs.text.contains("test-client-secret"))
@@ -441,7 +441,7 @@ struct AttioKeyTests {
         try await test.restart()
         browser = test.browser(continuing: browser)
         #expect(try browser.get("/").text.contains("Send invoice"))
-        let keyID = try await test.database.pool.read { try String.fetchOne($0, sql: "SELECT key_id FROM attio_connections") }
+        let keyID = try test.database.read { try String.fetchOne($0, sql: "SELECT key_id FROM attio_connections") }
         #expect(keyID == test.secretKey.id, "re-sealed under the current key")
         // The old key is no longer needed.
         test.settings.previousSecretKeys = []
@@ -477,7 +477,7 @@ struct AttioKeyTests {
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
         var bob = try loggedIn(test, "bob")
-        try await test.database.pool.write { db in
+        try test.database.write { db in
             try db.execute(sql: """
                 INSERT INTO attio_connections (user_id, key_id, sealed_token, connected_at)
                 SELECT 2, key_id, sealed_token, connected_at FROM attio_connections WHERE user_id = 1
@@ -646,8 +646,8 @@ struct AttioGateTests {
         // The account disappears while Attio answers: the row cannot be written.
         let database = test.database!
         test.attio.onExchange {
-            try? database.pool.write { try $0.execute(sql: "PRAGMA foreign_keys = OFF"); try $0.execute(sql: "DELETE FROM users") }
-            try? database.pool.write { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
+            try? database.write { try $0.execute(sql: "PRAGMA foreign_keys = OFF"); try $0.execute(sql: "DELETE FROM users") }
+            try? database.write { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
         }
         let response = try connect(&ann)
         #expect(response.status == .internalServerError)

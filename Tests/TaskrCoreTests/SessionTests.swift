@@ -23,7 +23,7 @@ struct SessionTests {
         try browser.signup("ann", "correct horse")
         let token = try #require(browser.sessionCookie)
         #expect(token.count == 43)  // 256 bits, base64url
-        let stored = try await test.database.pool.read { try Data.fetchAll($0, sql: "SELECT id_hash FROM sessions") }
+        let stored = try test.database.read { try Data.fetchAll($0, sql: "SELECT id_hash FROM sessions") }
         #expect(stored.contains(Data(SHA256.hash(Array(token.utf8)))))
         #expect(try test.databaseBytes().range(of: Data(token.utf8)) == nil)
     }
@@ -70,7 +70,7 @@ struct SessionTests {
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         func lastSeen() throws -> Int64? {
-            try test.database.pool.read { try Int64.fetchOne($0, sql: "SELECT last_seen_at FROM sessions") }
+            try test.database.read { try Int64.fetchOne($0, sql: "SELECT last_seen_at FROM sessions") }
         }
         let start = try lastSeen()
         test.clock.advance(by: 30)

@@ -106,7 +106,7 @@ final class TestApp {
     }
 
     func count(_ table: String) throws -> Int {
-        try database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? 0 }
+        try database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? 0 }
     }
 
     /// The database file and its WAL, as bytes, to look for what must not be there.

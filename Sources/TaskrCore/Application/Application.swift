@@ -46,21 +46,22 @@ public struct Application: Sendable {
         concurrentAttioCalls: Int = 4,
         logger: Logger
     ) throws {
-        let users = SQLiteUserStore(database: database)
+        let stores = Stores(sqlite: database)
+        let users = stores.users
         let sessions = SessionManager(
-            store: SQLiteSessionStore(database: database),
+            store: stores.sessions,
             policy: settings.sessionPolicy,
             clock: clock,
             random: random,
             visitorCSRF: VisitorCSRF(key: secretKey.derived("visitor csrf"), clock: clock, random: random))
-        let throttle = LoginThrottle(store: SQLiteLoginThrottleStore(database: database))
+        let throttle = LoginThrottle(store: stores.loginThrottle)
         let passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
         let securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
         let attio = AttioService(
             settings: settings.attio, http: http,
             sealer: TokenSealer(current: secretKey, previous: settings.previousSecretKeys),
-            connections: SQLiteAttioConnectionStore(database: database),
-            states: SQLiteOAuthStateStore(database: database),
+            connections: stores.attioConnections,
+            states: stores.oauthStates,
             clock: clock, random: random, maxConcurrentCalls: concurrentAttioCalls, logger: logger)
         self.views = views
         self.attio = attio
@@ -129,9 +130,10 @@ public struct Application: Sendable {
         var context = RequestContext(secure: request.isSecure)
         var response: Response
         do {
-            if let (session, user) = try sessions.session(for: request) {
-                context.session = session
-                context.user = user
+            if let found = try sessions.session(for: request) {
+                context.session = found.session
+                context.user = found.user
+                context.attio = found.attio
             }
             if request.method == .post {
                 do {

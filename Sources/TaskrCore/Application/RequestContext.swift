@@ -6,6 +6,8 @@ struct RequestContext: Sendable {
     var session: Session?
     /// The logged-in user, if any.
     var user: User?
+    /// The logged-in user's Attio connection, read with the session.
+    var attio: AttioConnection?
     /// The decoded form of a POST (already CSRF-checked); empty otherwise.
     var form = Parameters()
     /// Whether the visitor came over TLS: cookies get `Secure`.

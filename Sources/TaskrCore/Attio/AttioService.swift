@@ -152,10 +152,11 @@ final class AttioService: Sendable {
 
     // MARK: - Dashboard
 
-    /// The user's Attio state for the home page. Never throws for Attio's
-    /// failures: they become a notice, and only a 401 drops the token.
-    func dashboard(for user: User) throws -> Dashboard {
-        guard let connection = try connections.connection(userID: user.id) else { return .notConnected }
+    /// The user's Attio state for the home page, from the `connection` read
+    /// with the session. Never throws for Attio's failures: they become a
+    /// notice, and only a 401 drops the token.
+    func dashboard(for user: User, connection: AttioConnection?) throws -> Dashboard {
+        guard let connection else { return .notConnected }
         var dashboard = Dashboard(isConnected: true, workspaceName: connection.workspaceName)
         guard sealer.knowsKey(of: connection.sealedToken) else {
             logger.warning("the stored Attio token of user \(user.id) is sealed under key \(connection.sealedToken.keyID), which this process does not hold; keeping it")

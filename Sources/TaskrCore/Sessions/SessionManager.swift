@@ -14,23 +14,23 @@ struct SessionManager: Sendable {
     /// The CSRF tokens of logged-out visitors' forms.
     let visitorCSRF: VisitorCSRF
 
-    /// The live session the request's cookie names, with its user, or nil:
+    /// The live session the request's cookie names, with its user and Attio
+    /// connection (one query), or nil:
     /// no cookie, an unknown, tampered or expired one. Writes only to
     /// refresh "last seen" of a live session (at most once per
     /// ``SessionPolicy/touchInterval``); expired rows are left to
     /// housekeeping, so a logged-out visitor's request writes nothing.
-    func session(for request: Request) throws -> (session: Session, user: User)? {
+    func session(for request: Request) throws -> SessionRecord? {
         guard let token = request.cookies[Self.cookieName], Base64URL.isToken(token) else { return nil }
         let idHash = SHA256.hash(Array(token.utf8))
-        guard let found = try store.session(idHash: idHash) else { return nil }
-        var session = found.0
+        guard var found = try store.session(idHash: idHash) else { return nil }
         let now = clock.now()
-        if policy.isExpired(session, now: now) { return nil }
-        if policy.needsTouch(session, now: now) {
+        if policy.isExpired(found.session, now: now) { return nil }
+        if policy.needsTouch(found.session, now: now) {
             try store.touch(idHash: idHash, at: now)
-            session.lastSeenAt = now
+            found.session.lastSeenAt = now
         }
-        return (session, found.1)
+        return found
     }
 
     /// Starts a new session with a new id and CSRF token, replacing

@@ -1,14 +1,20 @@
 import Foundation
 import GRDB
 
-/// Taskr's SQLite database: a GRDB `DatabasePool` (WAL mode: many readers,
-/// one writer) with a busy timeout, foreign keys, and the schema migrated at
-/// open.
+/// Taskr's SQLite database: a GRDB `DatabasePool` (WAL mode) for writes,
+/// a connection per thread for reads, a busy timeout, foreign keys, and the
+/// schema migrated at open.
+///
+/// The one door to SQLite, in the manner of GRDB's demo `AppDatabase`: the
+/// pool stays private, and the stores (`Storage/SQLite/`) go through
+/// ``read(_:)``, ``fetchOne(_:arguments:_:)`` (one read path: the calling
+/// thread's own connection) and the write methods. Routes and services see
+/// the store protocols only.
 ///
 /// Several `taskr` processes may open the same file; the busy timeout makes
 /// a writer wait for another process's transaction instead of failing.
 public final class AppDatabase: Sendable {
-    let pool: DatabasePool
+    private let pool: DatabasePool
     private let threadReaders: ThreadReaders
 
     /// Opens (creating it `0600` if needed) and migrates the database at `path`.
@@ -43,8 +49,32 @@ public final class AppDatabase: Sendable {
     /// transaction around it (one statement reads one consistent snapshot
     /// anyway), the statement prepared once per connection and reused.
     func fetchOne<T>(_ sql: String, arguments: StatementArguments, _ map: (Row) throws -> T) throws -> T? {
-        try threadReaders.reader().inDatabase { db in
-            try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(map)
+        try read { db in try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(map) }
+    }
+
+    /// Reads on the calling thread's own connection: the one read path. In
+    /// WAL mode it sees every committed write.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try threadReaders.reader().inDatabase(body)
+    }
+
+    /// Writes in one transaction on the pool's writer.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try pool.write(body)
+    }
+
+    /// Writes in one `BEGIN IMMEDIATE` transaction: the write lock is taken
+    /// before `body` reads, so no other process can read the same rows in
+    /// between (check-and-count). `body` says whether to commit.
+    func writeImmediately<T>(_ body: (Database) throws -> (T, commit: Bool)) throws -> T {
+        try pool.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                let (value, commit) = try body(db)
+                result = value
+                return commit ? .commit : .rollback
+            }
+            return result!
         }
     }
 

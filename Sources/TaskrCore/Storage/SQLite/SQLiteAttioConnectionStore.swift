@@ -6,7 +6,7 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
     let database: AppDatabase
 
     func save(_ connection: AttioConnection) throws {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO attio_connections
@@ -36,7 +36,7 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
     }
 
     func updateSealedToken(userID: Int64, to sealed: TokenSealer.Sealed) throws {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(
                 sql: "UPDATE attio_connections SET key_id = ?, sealed_token = ? WHERE user_id = ?",
                 arguments: [sealed.keyID, Data(sealed.bytes), userID])
@@ -44,37 +44,8 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
     }
 
     func delete(userID: Int64) throws {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM attio_connections WHERE user_id = ?", arguments: [userID])
-        }
-    }
-}
-
-/// ``OAuthStateStore`` on the `oauth_states` table.
-struct SQLiteOAuthStateStore: OAuthStateStore {
-    let database: AppDatabase
-
-    func insert(stateHash: [UInt8], sessionHash: [UInt8], at date: Date) throws {
-        try database.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO oauth_states (state_hash, session_hash, created_at) VALUES (?, ?, ?)",
-                arguments: [Data(stateHash), Data(sessionHash), date.unixTime])
-        }
-    }
-
-    func consume(stateHash: [UInt8]) throws -> (sessionHash: [UInt8], createdAt: Date)? {
-        try database.pool.write { db in
-            try Row.fetchOne(
-                db,
-                sql: "DELETE FROM oauth_states WHERE state_hash = ? RETURNING session_hash, created_at",
-                arguments: [Data(stateHash)]
-            ).map { row in (Array(row["session_hash"] as Data), Date(unixTime: row["created_at"])) }
-        }
-    }
-
-    func deleteOlder(than date: Date) throws {
-        try database.pool.write { db in
-            try db.execute(sql: "DELETE FROM oauth_states WHERE created_at < ?", arguments: [date.unixTime])
         }
     }
 }

@@ -6,7 +6,7 @@ struct SQLiteUserStore: UserStore {
     let database: AppDatabase
 
     func create(username: Username, passwordHash: String, at date: Date) throws -> User? {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO users (username, username_key, password_hash, created_at) VALUES (?, ?, ?, ?)
@@ -24,7 +24,7 @@ struct SQLiteUserStore: UserStore {
     }
 
     func updatePasswordHash(userID: Int64, to hash: String) throws {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE id = ?", arguments: [hash, userID])
         }
     }

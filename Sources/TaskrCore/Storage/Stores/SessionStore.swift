@@ -1,13 +1,21 @@
 import Foundation
 
+/// A live session as a page sees it: the session, its user, and the user's
+/// Attio connection if there is one, read together.
+struct SessionRecord: Sendable {
+    var session: Session
+    let user: User
+    let attio: AttioConnection?
+}
+
 /// Where sessions live. Routes use ``SessionManager``, never this directly.
 protocol SessionStore: Sendable {
     /// Saves `session`, deleting the session `replacing` in the same
     /// transaction (the pre-login session at log-in, so its id stops working).
     func insert(_ session: Session, replacing: [UInt8]?) throws
-    /// The session and, when it belongs to one, its user: one lookup, as
-    /// every request makes it.
-    func session(idHash: [UInt8]) throws -> (Session, User)?
+    /// The session with everything a page needs about its visitor (the
+    /// user, the Attio connection): one query, as every request makes it.
+    func session(idHash: [UInt8]) throws -> SessionRecord?
     func touch(idHash: [UInt8], at date: Date) throws
     func delete(idHash: [UInt8]) throws
     /// Deletes sessions last seen before `idleBefore` or created before

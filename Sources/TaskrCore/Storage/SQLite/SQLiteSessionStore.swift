@@ -6,7 +6,7 @@ struct SQLiteSessionStore: SessionStore {
     let database: AppDatabase
 
     func insert(_ session: Session, replacing: [UInt8]?) throws {
-        try database.pool.write { db in
+        try database.write { db in
             if let replacing {
                 try db.execute(sql: "DELETE FROM sessions WHERE id_hash = ?", arguments: [Data(replacing)])
             }
@@ -16,11 +16,13 @@ struct SQLiteSessionStore: SessionStore {
         }
     }
 
-    func session(idHash: [UInt8]) throws -> (Session, User)? {
+    func session(idHash: [UInt8]) throws -> SessionRecord? {
         try database.fetchOne(
             """
-            SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.password_hash
+            SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.password_hash,
+                   a.key_id, a.sealed_token, a.workspace_id, a.workspace_name, a.connected_at
             FROM sessions s JOIN users u ON u.id = s.user_id
+            LEFT JOIN attio_connections a ON a.user_id = s.user_id
             WHERE s.id_hash = ?
             """,
             arguments: [Data(idHash)]
@@ -34,24 +36,29 @@ struct SQLiteSessionStore: SessionStore {
                 csrfToken: row[1],
                 createdAt: Date(unixTime: row[2]),
                 lastSeenAt: Date(unixTime: row[3]))
-            return (session, User(id: userID, username: row[4], passwordHash: row[5]))
+            let attio = (row[6] as String?).map { keyID in
+                AttioConnection(
+                    userID: userID, sealedToken: TokenSealer.Sealed(keyID: keyID, bytes: Array(row[7] as Data)),
+                    workspaceID: row[8], workspaceName: row[9], connectedAt: Date(unixTime: row[10]))
+            }
+            return SessionRecord(session: session, user: User(id: userID, username: row[4], passwordHash: row[5]), attio: attio)
         }
     }
 
     func touch(idHash: [UInt8], at date: Date) throws {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(sql: "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", arguments: [date.unixTime, Data(idHash)])
         }
     }
 
     func delete(idHash: [UInt8]) throws {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE id_hash = ?", arguments: [Data(idHash)])
         }
     }
 
     func deleteExpired(idleBefore: Date, createdBefore: Date) throws -> Int {
-        try database.pool.write { db in
+        try database.write { db in
             try db.execute(
                 sql: "DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?",
                 arguments: [idleBefore.unixTime, createdBefore.unixTime])
