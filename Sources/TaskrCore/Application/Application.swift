@@ -13,7 +13,7 @@ public import Sodium
 /// page with its status; anything else is logged and answered with a generic
 /// 500 page.
 public struct Application: Sendable {
-    typealias Handler = @Sendable (Request, RequestContext) throws -> Response
+    typealias Handler = @Sendable (Request, inout RequestContext) throws -> Response
 
     private let router: Router<Handler>
     private let views: Views
@@ -150,23 +150,33 @@ public struct Application: Sendable {
                     throw error
                 }
             }
-            response = try handler(request, context)
-        } catch let error as HTTPError {
-            response = page(for: error)
+            response = try handler(request, &context)
         } catch {
-            // Details go to the log only: they may name tables, paths or values.
-            logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
-            response = page(for: HTTPError(.internalServerError, "Something went wrong on our side. Please try again."))
+            // A request that failed changes nothing: its intents are dropped.
+            context.forgetIntents()
+            response = page(for: error, request)
+        }
+        do {
+            try sessions.writeCookies(into: &response, for: request, context: context)
+        } catch {
+            response = page(for: error, request)
         }
         // Pages carry CSRF tokens and user data: no cache may keep them.
         if response.headers["Cache-Control"] == nil {
             response.headers["Cache-Control"] = "no-store"
         }
-        // A cookie that names no live session is dropped, unless the response sets a new one.
-        if context.session == nil, request.cookies[SessionManager.cookieName] != nil, response.headers["Set-Cookie"] == nil {
-            response.setCookie(.expiring(SessionManager.cookieName, secure: context.secure))
-        }
         return response
+    }
+
+    /// The page for whatever a request threw: an ``HTTPError`` renders its
+    /// own; anything else is logged and becomes a generic 500 page.
+    private func page(for error: any Error, _ request: Request) -> Response {
+        guard let error = error as? HTTPError else {
+            // Details go to the log only: they may name tables, paths or values.
+            logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
+            return page(for: HTTPError(.internalServerError, "Something went wrong on our side. Please try again."))
+        }
+        return page(for: error)
     }
 
     private func page(for error: HTTPError) -> Response {

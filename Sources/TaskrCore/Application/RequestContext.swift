@@ -12,4 +12,20 @@ struct RequestContext: Sendable {
     var form = Parameters()
     /// Whether the visitor came over TLS: cookies get `Secure`.
     var secure: Bool
+    /// What the handler wants done with the session (see ``SessionIntent``).
+    private(set) var sessionIntent = SessionIntent.keep
+    /// A new visitor nonce the response must set (``VisitorCSRF``), if a
+    /// form shown to a logged-out visitor needed one.
+    var newVisitorNonce: String?
+
+    /// Drops what the handler asked for: it failed, so nothing changes.
+    mutating func forgetIntents() {
+        sessionIntent = .keep
+        newVisitorNonce = nil
+    }
+
+    /// Asks for the session to be started or ended once the handler returns.
+    mutating func session(_ intent: SessionIntent) {
+        sessionIntent = intent
+    }
 }

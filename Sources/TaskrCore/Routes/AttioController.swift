@@ -10,7 +10,7 @@ struct AttioController: Sendable {
 
     /// Logged out: to the log-in page. Not configured: a page naming the
     /// variables to set. Else: to Attio's authorize page with a fresh state.
-    func connect(_ request: Request, _ context: RequestContext) throws -> Response {
+    func connect(_ request: Request, _ context: inout RequestContext) throws -> Response {
         guard context.user != nil, let session = context.session else { return .redirect(to: "/login") }
         guard attio.settings.isConfigured else {
             return .html(views.attioNotConfigured(missing: attio.settings.missingVariables))
@@ -22,9 +22,9 @@ struct AttioController: Sendable {
     /// state (used up here, before the code is redeemed), Attio's `error`,
     /// the code; then redeems the code server to server and stores the
     /// sealed token. The URL carries the code: no `Referer` may leak it.
-    func callback(_ request: Request, _ context: RequestContext) throws -> Response {
+    func callback(_ request: Request, _ context: inout RequestContext) throws -> Response {
         do {
-            var response = try answerCallback(request, context)
+            var response = try answerCallback(request, &context)
             response.headers["Referrer-Policy"] = "no-referrer"
             return response
         } catch let error as HTTPError {
@@ -34,7 +34,7 @@ struct AttioController: Sendable {
         }
     }
 
-    private func answerCallback(_ request: Request, _ context: RequestContext) throws -> Response {
+    private func answerCallback(_ request: Request, _ context: inout RequestContext) throws -> Response {
         guard let user = context.user, let session = context.session else { return .redirect(to: "/login") }
         guard let state = request.query["state"], !state.isEmpty, try attio.consumeState(state, session: session) else {
             throw HTTPError(.forbidden, "This Attio sign-in link has expired or was already used. Go back to Taskr and connect Attio again.")
@@ -69,7 +69,7 @@ struct AttioController: Sendable {
     ]
 
     /// Revokes and forgets the user's token, then home.
-    func disconnect(_ request: Request, _ context: RequestContext) throws -> Response {
+    func disconnect(_ request: Request, _ context: inout RequestContext) throws -> Response {
         guard let user = context.user else { return .redirect(to: "/login") }
         try attio.disconnect(user: user)
         return .redirect(to: "/")

@@ -21,7 +21,7 @@ final class HealthController: Sendable {
         self.clock = clock
     }
 
-    func check(_ request: Request, _ context: RequestContext) -> Response {
+    func check(_ request: Request, _ context: inout RequestContext) -> Response {
         let now = clock.now()
         let cached: Bool? = last.withLock { last in
             if let last, now.timeIntervalSince(last.startedAt) < Self.checkInterval { return last.healthy }

@@ -21,7 +21,7 @@ struct HomeController: Sendable {
         self.loggedOut = .html(views.home(user: nil, csrf: nil))
     }
 
-    func show(_ request: Request, _ context: RequestContext) throws -> Response {
+    func show(_ request: Request, _ context: inout RequestContext) throws -> Response {
         guard let user = context.user, let session = context.session else { return loggedOut }
         let inputs = Inputs(user: user, csrf: session.csrfToken, attio: try attio.dashboard(for: user, connection: context.attio))
         return .html(pages.page(for: inputs) { views.home(user: $0.user, csrf: $0.csrf, attio: $0.attio) })

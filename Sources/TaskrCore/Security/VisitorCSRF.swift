@@ -20,20 +20,20 @@ struct VisitorCSRF: Sendable {
     let clock: any WallClock
     let random: any RandomSource
 
-    /// The token for a form shown to this request's visitor, and the cookie
-    /// to set when the visitor has no (well-formed) nonce yet.
-    func issue(for request: Request, secure: Bool) -> (token: String, cookie: SetCookie?) {
-        var cookie: SetCookie?
+    /// The token for a form shown to this request's visitor, and the new
+    /// nonce the response must set when the visitor has no (well-formed) one yet.
+    func issue(for request: Request) -> (token: String, newNonce: String?) {
+        var newNonce: String?
         let nonce: String
         if let sent = request.cookies[Self.cookieName], Base64URL.isToken(sent) {
             nonce = sent
         } else {
             nonce = random.token()
-            cookie = SetCookie(name: Self.cookieName, value: nonce, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
+            newNonce = nonce
         }
         let expiry = UInt64(max(0, clock.now().addingTimeInterval(Self.lifetime).timeIntervalSince1970))
         let expiryBytes = withUnsafeBytes(of: expiry.bigEndian) { Array($0) }
-        return (Base64URL.encode(expiryBytes + key.authenticationCode(message(nonce: nonce, expiry: expiryBytes))), cookie)
+        return (Base64URL.encode(expiryBytes + key.authenticationCode(message(nonce: nonce, expiry: expiryBytes))), newNonce)
     }
 
     /// Whether `token` was issued to this request's visitor and has not expired.

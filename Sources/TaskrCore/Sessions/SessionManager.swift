@@ -51,10 +51,9 @@ struct SessionManager: Sendable {
         return (session, cookie(token, secure: secure))
     }
 
-    /// Ends `session` on the server; returns the cookie that deletes it in the browser.
-    func end(_ session: Session, secure: Bool) throws -> SetCookie {
+    /// Ends `session` on the server.
+    func end(_ session: Session) throws {
         try store.delete(idHash: session.idHash)
-        return .expiring(Self.cookieName, secure: secure)
     }
 
     /// Deletes expired sessions (housekeeping; not on the request path).
