@@ -5,7 +5,7 @@ import Sodium
 import Synchronization
 @testable import TaskrCore
 
-/// Attio's answers, through the real ``AttioService`` and the home page.
+/// Attio's answers, through the real ``AttioConnector``, ``TaskFeed`` and the home page.
 ///
 /// One harness per process (libFuzzer runs inputs one after another): the
 /// service keeps its caches, so the clock jumps two hours per input, past
@@ -16,7 +16,8 @@ final class AttioFuzzing: Sendable {
     private let attio = Answer()
     private let clock = SteppingClock()
     private let connections = MemoryConnections()
-    private let service: AttioService
+    private let connector: AttioConnector
+    private let feed: TaskFeed
     private let sealer = TokenSealer(current: SecretKey.generate(), previous: [])
     private let views: Views
     private let user = User(id: 1, username: "fuzz", passwordHash: "")
@@ -26,11 +27,13 @@ final class AttioFuzzing: Sendable {
         settings.clientID = "fuzz-client"
         settings.clientSecret = "fuzz-secret"
         settings.apiURL = URL(string: "http://127.0.0.1:9/")!
-        service = AttioService(
-            settings: settings, http: attio, sealer: sealer,
-            connections: connections, states: MemoryStates(),
-            clock: clock, random: SystemRandom(), maxConcurrentCalls: 1,
-            logger: Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() })
+        let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
+        let client = AttioClient(settings: settings, http: attio, clock: clock)
+        let gate = AttioGate(maxConcurrentCalls: 1, clock: clock, logger: logger)
+        feed = TaskFeed(client: client, gate: gate, sealer: sealer, connections: connections, clock: clock, logger: logger)
+        connector = AttioConnector(
+            settings: settings, client: client, gate: gate, feed: feed, sealer: sealer, connections: connections,
+            states: MemoryStates(), clock: clock, random: SystemRandom(), logger: logger)
         views = Self.preparedViews.withLock { $0 } ?? Self.loadViewsBlocking()
     }
 
@@ -51,7 +54,7 @@ final class AttioFuzzing: Sendable {
         let now = clock.advance(by: 2 * 3600)
 
         do {
-            try service.finishConnecting(user: user, code: "fuzz-code")
+            try connector.finishConnecting(user: user, code: "fuzz-code")
         } catch is AttioFailure {
             // Nothing usable came back: connect with a token of our own, so
             // the dashboard still asks Attio for tasks.
@@ -64,7 +67,7 @@ final class AttioFuzzing: Sendable {
 
         let dashboard: Dashboard
         do {
-            dashboard = try service.dashboard(for: user, connection: connections.connection(userID: user.id))
+            dashboard = try feed.dashboard(for: user, connection: connections.connection(userID: user.id))
         } catch {
             preconditionFailure("the dashboard threw \(error)")
         }

@@ -239,12 +239,12 @@ struct AttioTasksTests {
             try connect(&browser)
             try browser.get("/")
         }
-        #expect(test.app.attio.cachedUsers == 3)
+        #expect(test.app.taskFeed.cachedUsers.count == 3)
         try test.app.removeExpiredData()
-        #expect(test.app.attio.cachedUsers == 3, "nothing ran out yet")
+        #expect(test.app.taskFeed.cachedUsers.count == 3, "nothing ran out yet")
         test.clock.advance(by: 11 * 60)  // past the members' 10 minutes
         try test.app.removeExpiredData()
-        #expect(test.app.attio.cachedUsers == 0)
+        #expect(test.app.taskFeed.cachedUsers.count == 0)
     }
 
     @Test func tasksAreReusedForTenSeconds() async throws {
@@ -371,7 +371,7 @@ struct AttioTasksTests {
         ("soon", "soon"),
     ])
     func deadlinesAreFormatted(_ raw: String, _ shown: String) {
-        #expect(AttioService.formatDeadline(raw) == shown)
+        #expect(TaskFeed.formatDeadline(raw) == shown)
     }
 
     @Test func retryAfterReadsHTTPDatesAndSeconds() {

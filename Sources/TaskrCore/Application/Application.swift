@@ -19,7 +19,10 @@ public struct Application: Sendable {
     private let views: Views
     private let sessions: SessionManager
     private let throttle: LoginThrottle
-    let attio: AttioService
+    /// The home page's Attio part (tests look at its caches).
+    let taskFeed: TaskFeed
+    private let attioGate: AttioGate
+    private let attioConnector: AttioConnector
     /// The Argon2id queue (tests hold its permits to fill it).
     let passwords: PasswordService
     private let logger: Logger
@@ -57,14 +60,18 @@ public struct Application: Sendable {
         let throttle = LoginThrottle(store: stores.loginThrottle)
         let passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
         let securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
-        let attio = AttioService(
-            settings: settings.attio, http: http,
-            sealer: TokenSealer(current: secretKey, previous: settings.previousSecretKeys),
-            connections: stores.attioConnections,
-            states: stores.oauthStates,
-            clock: clock, random: random, maxConcurrentCalls: concurrentAttioCalls, logger: logger)
+        let sealer = TokenSealer(current: secretKey, previous: settings.previousSecretKeys)
+        let client = AttioClient(settings: settings.attio, http: http, clock: clock)
+        let gate = AttioGate(maxConcurrentCalls: concurrentAttioCalls, clock: clock, logger: logger)
+        let feed = TaskFeed(
+            client: client, gate: gate, sealer: sealer, connections: stores.attioConnections, clock: clock, logger: logger)
+        let connector = AttioConnector(
+            settings: settings.attio, client: client, gate: gate, feed: feed, sealer: sealer,
+            connections: stores.attioConnections, states: stores.oauthStates, clock: clock, random: random, logger: logger)
         self.views = views
-        self.attio = attio
+        self.taskFeed = feed
+        self.attioGate = gate
+        self.attioConnector = connector
         self.passwords = passwords
         self.sessions = sessions
         self.throttle = throttle
@@ -72,7 +79,7 @@ public struct Application: Sendable {
         self.securityLog = securityLog
 
         var router = Router<Handler>()
-        let home = HomeController(views: views, attio: attio)
+        let home = HomeController(views: views, feed: feed)
         router.add(.get, "/", home.show)
         let health = HealthController(database: database, clock: clock)
         router.add(.get, "/healthz", health.check)
@@ -88,7 +95,7 @@ public struct Application: Sendable {
         let logout = LogoutController(views: views, sessions: sessions, logger: logger)
         router.add(.get, "/logout", logout.page)
         router.add(.post, "/logout", logout.submit)
-        let integration = AttioController(views: views, attio: attio, logger: logger)
+        let integration = AttioController(views: views, attio: connector, logger: logger)
         router.add(.get, "/integrations/attio/connect", integration.connect)
         router.add(.get, "/integrations/attio/callback", integration.callback)
         router.add(.post, "/integrations/attio/disconnect", integration.disconnect)
@@ -120,7 +127,9 @@ public struct Application: Sendable {
     public func removeExpiredData() throws {
         let sessionsRemoved = try sessions.removeExpired()
         try throttle.removeStale(now: sessions.clock.now())
-        try attio.removeExpiredData()
+        try attioConnector.removeExpiredStates()
+        taskFeed.removeExpired()
+        attioGate.removeExpired()
         logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
     }
 

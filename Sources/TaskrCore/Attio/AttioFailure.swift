@@ -19,3 +19,15 @@ enum AttioFailure: Error, Sendable, Equatable {
     /// call that got no answer.
     case busy
 }
+
+extension AttioFailure {
+    /// For the log: what went wrong, never a token.
+    var summary: String {
+        switch self {
+        case .unauthorized: "401"
+        case .rateLimited: "429"
+        case .busy: "not called: too many calls under way, or Attio is in its quiet period"
+        case let .unavailable(reason), let .noAnswer(reason): reason
+        }
+    }
+}

@@ -12,8 +12,8 @@ struct Dashboard: Sendable, Hashable {
     var isConnected: Bool
     var workspaceName: String?
     var tasks: [Task] = []
-    /// Why there are no tasks to show, in words for the user.
-    var notice: String?
+    /// Why there are no tasks to show (its words are in the views).
+    var notice: AttioNotice?
 
     static let notConnected = Dashboard(isConnected: false)
 }

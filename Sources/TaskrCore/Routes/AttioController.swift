@@ -5,7 +5,7 @@ import Logging
 /// `POST /integrations/attio/disconnect`.
 struct AttioController: Sendable {
     let views: Views
-    let attio: AttioService
+    let attio: AttioConnector
     let logger: Logger
 
     /// Logged out: to the log-in page. Not configured: a page naming the

@@ -78,7 +78,7 @@ extension Dashboard: MustacheParent {
         case "workspaceName": workspaceName
         case "hasTasks": !tasks.isEmpty
         case "tasks": tasks
-        case "notice": notice
+        case "notice": notice?.words
         default: nil
         }
     }

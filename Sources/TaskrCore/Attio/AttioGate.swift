@@ -1,0 +1,70 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+
+/// Every call to Attio goes through here, so a slow Attio cannot hold every
+/// FastCGI worker: at most `maxConcurrentCalls` requests talk to Attio at
+/// once; after a call got no answer, nobody calls Attio for
+/// ``pauseAfterNoAnswer``; after a 429, that user's calls pause until
+/// Attio's `Retry-After`.
+final class AttioGate: Sendable {
+    static let pauseAfterNoAnswer: TimeInterval = 10
+
+    private let slots: DispatchSemaphore
+    private let quietUntil = Mutex<Date>(.distantPast)
+    private let pausedUntil = Mutex<[Int64: Date]>([:])
+    private let clock: any WallClock
+    private let logger: Logger
+
+    init(maxConcurrentCalls: Int, clock: any WallClock, logger: Logger) {
+        slots = DispatchSemaphore(value: max(1, maxConcurrentCalls))
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Runs one call to Attio.
+    /// - Parameter wait: how long to wait for a free slot (seconds): none
+    ///   for the home page, a little for the steps a person waits on.
+    /// - Throws: ``AttioFailure/busy`` without calling: at once while Attio
+    ///   is in its quiet period, or when no slot frees up within `wait`. A
+    ///   call that gets no answer starts the quiet period.
+    func call<T>(waiting wait: TimeInterval = 0, _ body: () throws(AttioFailure) -> T) throws(AttioFailure) -> T {
+        guard quietUntil.withLock({ $0 }) <= clock.now(),
+            slots.wait(timeout: .now() + .milliseconds(Int(wait * 1000))) == .success
+        else { throw .busy }
+        defer { slots.signal() }
+        do {
+            return try body()
+        } catch .noAnswer(let reason) {
+            logger.warning("Attio gave no answer (\(reason)): not calling it for \(Int(Self.pauseAfterNoAnswer)) s")
+            quietUntil.withLock { $0 = clock.now().addingTimeInterval(Self.pauseAfterNoAnswer) }
+            throw .noAnswer(reason: reason)
+        }
+    }
+
+    /// Attio asked to wait with this user's calls until `until` (a 429).
+    func pause(userID: Int64, until: Date) {
+        pausedUntil.withLock { $0[userID] = until }
+    }
+
+    /// When this user's calls may start again, if they are paused now.
+    func pause(of userID: Int64) -> Date? {
+        let now = clock.now()
+        return pausedUntil.withLock { $0[userID] }.flatMap { $0 > now ? $0 : nil }
+    }
+
+    /// Forgets the user's pause (a new token starts afresh).
+    func forget(userID: Int64) {
+        pausedUntil.withLock { $0[userID] = nil }
+    }
+
+    /// Forgets pauses that have run out (housekeeping).
+    func removeExpired() {
+        let now = clock.now()
+        pausedUntil.withLock { $0 = $0.filter { $0.value > now } }
+    }
+
+    /// The users paused now (tests).
+    var pausedUsers: Set<Int64> { Set(pausedUntil.withLock { Array($0.keys) }) }
+}
