@@ -1,6 +1,14 @@
+public import HTTP
 public import FastCGI
 public import TaskrCore
 
-/// The application answers FastCGI requests as it is: its `respond(to:)`
-/// already has the responder's shape.
-extension Application: Responder {}
+/// The FastCGI adapter: a decoded request goes to the application, a
+/// request that could not be decoded gets the application's error page.
+extension Application: Responder {
+    public func respond(to request: Result<Request, HTTPError>) -> Response {
+        switch request {
+        case let .success(request): respond(to: request)
+        case let .failure(error): errorPage(for: error)
+        }
+    }
+}

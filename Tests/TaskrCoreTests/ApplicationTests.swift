@@ -76,7 +76,7 @@ struct ApplicationTests {
 
     @Test func decodingFailureIsRenderedAsItsPage() async throws {
         try await withApplication { app, _ in
-            let response = app.respond(to: .failure(.contentTooLarge))
+            let response = app.errorPage(for: .contentTooLarge)
             #expect(response.status == .contentTooLarge)
             #expect(response.text.contains("larger than 64 KiB"))
         }
@@ -85,7 +85,7 @@ struct ApplicationTests {
     @Test func errorMessagesAreHTMLEscaped() async throws {
         try await withApplication { app, _ in
             // On bytes, with marks that fuse into one Character with `<`, `"` and `&`.
-            let response = app.respond(to: .failure(.badRequest(Hostile.tag + Hostile.quote + Hostile.ampersand)))
+            let response = app.errorPage(for: .badRequest(Hostile.tag + Hostile.quote + Hostile.ampersand))
             expectEscaped(response.text, [Hostile.all[0], Hostile.all[2], Hostile.all[4]])
         }
     }

@@ -7,16 +7,15 @@ import Testing
 
 @Suite("Password hashing service")
 struct PasswordServiceTests {
-    @Test func aHashBeyondTheConcurrencyLimitWaitsThenGets503() throws {
+    @Test func aHashBeyondTheConcurrencyLimitWaitsThenIsRefused() throws {
         let service = try PasswordService(concurrentHashes: 1, permitWait: .milliseconds(100))
         // Hold the only permit, as a running hash would; the next one cannot start.
         try service.withPermit {
             do {
                 _ = try service.hash("correct horse")
                 Issue.record("a second hash ran while the only permit was taken")
-            } catch let error as HTTPError {
-                #expect(error.status == .serviceUnavailable)
-                #expect(error.headers["Retry-After"] == "5")
+            } catch {
+                #expect(error is PasswordQueueFull)
             }
         }
         // The permit is back: hashing works again.
@@ -43,8 +42,8 @@ struct PasswordServiceTests {
         do {
             _ = try service.hash("correct horse")
             Issue.record("a third hash was let in")
-        } catch let error as HTTPError {
-            #expect(error.status == .serviceUnavailable)
+        } catch {
+            #expect(error is PasswordQueueFull)
         }
         #expect(waiterDone.withLock { $0 } == false, "the waiter still waits: the 503 did not wait for it")
         release.signal()

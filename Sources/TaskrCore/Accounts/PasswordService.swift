@@ -1,5 +1,4 @@
 import Dispatch
-import HTTP
 import Sodium
 import Synchronization
 
@@ -43,14 +42,14 @@ final class PasswordService: Sendable {
     }
 
     /// A new hash of `password`.
-    /// - Throws: ``HTTPError`` 503 when no permit comes in time.
+    /// - Throws: ``PasswordQueueFull`` when no permit comes in time.
     func hash(_ password: String) throws -> String {
         try withPermit { try hasher.hash(password) }
     }
 
     /// Whether `password` matches `hash`; with no hash (unknown user) it
     /// spends one verification on the dummy hash and returns false.
-    /// - Throws: ``HTTPError`` 503 when no permit comes in time.
+    /// - Throws: ``PasswordQueueFull`` when no permit comes in time.
     func verify(_ password: String, against hash: String?) throws -> Bool {
         try withPermit {
             let matches = hasher.verify(password, against: hash ?? dummyHash)
@@ -68,7 +67,7 @@ final class PasswordService: Sendable {
 
     /// Runs one Argon2id operation under a permit.
     func withPermit<T>(_ body: () throws -> T) throws -> T {
-        let busy = HTTPError(.serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
+        let busy = PasswordQueueFull()
         defer { inLine.subtract(1, ordering: .relaxed) }
         guard inLine.add(1, ordering: .acquiringAndReleasing).newValue <= concurrentHashes + maximumWaiting else { throw busy }
         guard permits.wait(timeout: .now() + permitWait) == .success else { throw busy }
@@ -77,3 +76,7 @@ final class PasswordService: Sendable {
         return try body()
     }
 }
+
+/// Too many password hashes running and waiting: the request is answered
+/// at once (the application renders it as 503 with `Retry-After`).
+struct PasswordQueueFull: Error, Equatable {}

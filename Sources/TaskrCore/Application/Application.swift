@@ -102,13 +102,13 @@ public struct Application: Sendable {
         self.router = router
     }
 
-    /// Answers a decoded request, or renders the page for the client error
-    /// that decoding it produced.
-    public func respond(to request: Result<Request, HTTPError>) -> Response {
-        switch request {
-        case let .success(request): respond(to: request)
-        case let .failure(error): page(for: error)
-        }
+    /// The page for a client error found before there was a request to
+    /// route (a web server's adapter could not decode it: 400, 413), in
+    /// Taskr's own style.
+    public func errorPage(for error: HTTPError) -> Response {
+        var response = page(for: error)
+        response.headers["Cache-Control"] = "no-store"
+        return response
     }
 
     /// Routes and answers one request.
@@ -180,6 +180,7 @@ public struct Application: Sendable {
     /// The page for whatever a request threw: an ``HTTPError`` renders its
     /// own; anything else is logged and becomes a generic 500 page.
     private func page(for error: any Error, _ request: Request) -> Response {
+        if error is PasswordQueueFull { return page(for: Self.busy) }
         guard let error = error as? HTTPError else {
             // Details go to the log only: they may name tables, paths or values.
             logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
@@ -187,6 +188,10 @@ public struct Application: Sendable {
         }
         return page(for: error)
     }
+
+    /// Answered at once when a bounded queue (passwords, the log-in delay) is full.
+    static let busy = HTTPError(
+        .serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
 
     private func page(for error: HTTPError) -> Response {
         var response = Response.html(views.error(error), status: error.status)

@@ -49,9 +49,7 @@ struct LoginController: Sendable {
         case let .admitted(admitted):
             attempt = admitted
         }
-        guard pacer.pause(attempt.delay) else {
-            throw HTTPError(.serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
-        }
+        guard pacer.pause(attempt.delay) else { throw Application.busy }
         let found = try users.user(usernameKey: key)
         guard try passwords.verify(password, against: found?.passwordHash), let user = found else {
             securityLog.failedLogin(usernameKey: key, userID: found?.id, request: request, reason: "wrong username or password")
