@@ -60,41 +60,66 @@ struct Serve: AsyncParsableCommand {
         // conversion, i.e. for every log line's timestamp. Naming the same
         // file once makes it read it once.
         if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 1) }
-        let settings: Settings
+        let settings = try await Self.loadSettings()
+        let logger = Self.bootstrapLogging(level: settings.logLevel)
+        let target = try listenTarget()
+        let workerCount = workers ?? Server.defaultWorkerCount
+        let application = try await Self.application(settings: settings, workers: workerCount, logger: logger)
+
+        // Started in this order, stopped in reverse.
+        let housekeeping = Housekeeping(application, every: .seconds(600), logger: logger)
+        defer { housekeeping.stop() }
+        let listener = try ListeningSocket.open(target)
+        // Explicitly, not at deinit: the signal thread keeps the server alive.
+        defer { listener.close() }
+        let server = try Server(socket: listener, workers: workerCount, responder: application, logger: logger)
+        let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
+            logger.info("received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): finishing requests in flight")
+            server.shutdown()
+        }
+        let drained = await runOnDedicatedThread { server.run(drainTimeout: .seconds(drainTimeout)) }
+        withExtendedLifetime(signals) {}
+        if !drained { throw ExitCode.failure }
+    }
+
+    /// Where to listen: --socket, --bind, systemd's socket, or fd 0.
+    private func listenTarget() throws -> ListenTarget {
+        if let socket { return .unix(path: socket, mode: UInt32(socketMode, radix: 8)!) }
+        if let bind { return try ListenTarget.tcp(parsing: bind) }
+        if let inherited = ListenTarget.inherited(environment: ProcessInfo.processInfo.environment) { return inherited }
+        throw FastCGIError.noListener
+    }
+
+    /// The settings, or exit 78 (EX_CONFIG) with the message naming the variable.
+    private static func loadSettings() async throws -> Settings {
         do {
-            settings = try await Settings.load()
+            return try await Settings.load()
         } catch {
             FileHandle.standardError.write(Data("taskr: configuration error: \(error)\n".utf8))
-            throw ExitCode(78)  // EX_CONFIG
+            throw ExitCode(78)
         }
+    }
+
+    private static func bootstrapLogging(level: Logger.Level) -> Logger {
         LoggingSystem.bootstrap { label in
             // Every value escaped on its way out: no request can forge a log line.
             var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
-            handler.logLevel = settings.logLevel
+            handler.logLevel = level
             return handler
         }
-        let logger = Logger(label: "taskr")
+        return Logger(label: "taskr")
+    }
 
-        let target: ListenTarget
-        if let socket {
-            target = .unix(path: socket, mode: UInt32(socketMode, radix: 8)!)
-        } else if let bind {
-            target = try ListenTarget.tcp(parsing: bind)
-        } else if let inherited = ListenTarget.inherited(environment: ProcessInfo.processInfo.environment) {
-            target = inherited
-        } else {
-            throw FastCGIError.noListener
-        }
-
-        let workerCount = workers ?? Server.defaultWorkerCount
+    /// The application on the configured database and key, reaching Attio through libcurl.
+    private static func application(settings: Settings, workers: Int, logger: Logger) async throws -> Application {
         let database: AppDatabase
+        let secretKey: SecretKey
         do {
             database = try AppDatabase(path: settings.databasePath)
         } catch {
             logger.critical("cannot open the database at \(settings.databasePath): \(error)")
             throw ExitCode.failure
         }
-        let secretKey: SecretKey
         do {
             secretKey = try settings.secretKey
                 ?? SecretKeyFile.loadOrCreate(at: SecretKeyFile.path(forDatabase: settings.databasePath), logger: logger)
@@ -106,47 +131,12 @@ struct Serve: AsyncParsableCommand {
         if !settings.attio.isConfigured {
             logger.warning("ATTIO_CLIENT_ID and ATTIO_CLIENT_SECRET are not both set: Connect Attio explains what to set")
         }
-        let application = try Application(
-            database: database, views: try await Views.bundled(), settings: settings,
-            secretKey: secretKey, http: CurlHTTPClient(),
+        return try Application(
+            database: database, views: try await Views.bundled(), settings: settings, secretKey: secretKey,
+            http: CurlHTTPClient(),
             // Half the workers at most may wait on Attio: the rest keep answering.
-            concurrentAttioCalls: max(1, workerCount / 2),
-            logger: logger)
-        startHousekeeping(application, every: .seconds(600), logger: logger)
-        let listener = try ListeningSocket.open(target)
-        // Explicitly, not at deinit: the signal thread keeps the server alive.
-        defer { listener.close() }
-        let server = try Server(
-            socket: listener,
-            workers: workerCount,
-            responder: application,
-            logger: logger
-        )
-        let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
-            logger.info("received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): finishing requests in flight")
-            server.shutdown()
-        }
-        let drained = await runOnDedicatedThread { server.run(drainTimeout: .seconds(drainTimeout)) }
-        withExtendedLifetime(signals) {}
-        if !drained { throw ExitCode.failure }
+            concurrentAttioCalls: max(1, workers / 2), logger: logger)
     }
-}
-
-/// Deletes expired sessions and stale login failures now and then, on a
-/// thread of its own: never a write on the request path for it.
-private func startHousekeeping(_ application: Application, every interval: Duration, logger: Logger) {
-    let thread = Thread {
-        while true {
-            do {
-                try application.removeExpiredData()
-            } catch {
-                logger.warning("housekeeping failed: \(error)")
-            }
-            Thread.sleep(forTimeInterval: Double(interval.components.seconds))
-        }
-    }
-    thread.name = "housekeeping"
-    thread.start()
 }
 
 /// Runs blocking work on a thread of its own, not on Swift's cooperative executor.

@@ -16,17 +16,12 @@ public struct Application: Sendable {
     typealias Handler = @Sendable (Request, inout RequestContext) throws -> Response
 
     private let router: Router<Handler>
-    private let views: Views
-    private let sessions: SessionManager
-    private let throttle: LoginThrottle
+    private let services: Services
+
     /// The home page's Attio part (tests look at its caches).
-    let taskFeed: TaskFeed
-    private let attioGate: AttioGate
-    private let attioConnector: AttioConnector
+    var taskFeed: TaskFeed { services.taskFeed }
     /// The Argon2id queue (tests hold its permits to fill it).
-    let passwords: PasswordService
-    private let logger: Logger
-    private let securityLog: SecurityLog
+    var passwords: PasswordService { services.passwords }
 
     /// - Parameters:
     ///   - secretKey: seals Attio tokens (``Settings/secretKey``, or the key file's).
@@ -49,56 +44,12 @@ public struct Application: Sendable {
         concurrentAttioCalls: Int = 4,
         logger: Logger
     ) throws {
-        let stores = Stores(sqlite: database)
-        let users = stores.users
-        let sessions = SessionManager(
-            store: stores.sessions,
-            policy: settings.sessionPolicy,
-            clock: clock,
-            random: random,
-            visitorCSRF: VisitorCSRF(key: secretKey.derived("visitor csrf"), clock: clock, random: random))
-        let throttle = LoginThrottle(store: stores.loginThrottle)
-        let passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
-        let securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
-        let sealer = TokenSealer(current: secretKey, previous: settings.previousSecretKeys)
-        let client = AttioClient(settings: settings.attio, http: http, clock: clock)
-        let gate = AttioGate(maxConcurrentCalls: concurrentAttioCalls, clock: clock, logger: logger)
-        let feed = TaskFeed(
-            client: client, gate: gate, sealer: sealer, connections: stores.attioConnections, clock: clock, logger: logger)
-        let connector = AttioConnector(
-            settings: settings.attio, client: client, gate: gate, feed: feed, sealer: sealer,
-            connections: stores.attioConnections, states: stores.oauthStates, clock: clock, random: random, logger: logger)
-        self.views = views
-        self.taskFeed = feed
-        self.attioGate = gate
-        self.attioConnector = connector
-        self.passwords = passwords
-        self.sessions = sessions
-        self.throttle = throttle
-        self.logger = logger
-        self.securityLog = securityLog
-
+        services = try Services(
+            database: database, views: views, settings: settings, secretKey: secretKey, http: http, clock: clock,
+            random: random, passwordHasher: passwordHasher, concurrentHashes: concurrentHashes,
+            concurrentAttioCalls: concurrentAttioCalls, logger: logger)
         var router = Router<Handler>()
-        let home = HomeController(views: views, feed: feed)
-        router.add(.get, "/", home.show)
-        let health = HealthController(database: database, clock: clock)
-        router.add(.get, "/healthz", health.check)
-        let signup = SignupController(
-            views: views, users: users, passwords: passwords, sessions: sessions, clock: clock, logger: logger)
-        router.add(.get, "/signup", signup.form)
-        router.add(.post, "/signup", signup.submit)
-        let login = LoginController(
-            views: views, users: users, passwords: passwords, throttle: throttle,
-            pacer: LoginPacer(maximumWaiting: concurrentHashes), sessions: sessions, clock: clock, securityLog: securityLog)
-        router.add(.get, "/login", login.form)
-        router.add(.post, "/login", login.submit)
-        let logout = LogoutController(views: views, sessions: sessions, logger: logger)
-        router.add(.get, "/logout", logout.page)
-        router.add(.post, "/logout", logout.submit)
-        let integration = AttioController(views: views, attio: connector, logger: logger)
-        router.add(.get, "/integrations/attio/connect", integration.connect)
-        router.add(.get, "/integrations/attio/callback", integration.callback)
-        router.add(.post, "/integrations/attio/disconnect", integration.disconnect)
+        for controller in services.controllers { controller.addRoutes(to: &router) }
         self.router = router
     }
 
@@ -125,12 +76,12 @@ public struct Application: Sendable {
     /// Deletes expired sessions, OAuth states and stale login failures. Run
     /// from a timer, not on the request path.
     public func removeExpiredData() throws {
-        let sessionsRemoved = try sessions.removeExpired()
-        try throttle.removeStale(now: sessions.clock.now())
-        try attioConnector.removeExpiredStates()
-        taskFeed.removeExpired()
-        attioGate.removeExpired()
-        logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
+        let sessionsRemoved = try services.sessions.removeExpired()
+        try services.throttle.removeStale(now: services.clock.now())
+        try services.attioConnector.removeExpiredStates()
+        services.taskFeed.removeExpired()
+        services.attioGate.removeExpired()
+        services.logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
     }
 
     /// Loads the context, runs the CSRF checks of a POST, then `handler`,
@@ -139,7 +90,7 @@ public struct Application: Sendable {
         var context = RequestContext(secure: request.isSecure)
         var response: Response
         do {
-            if let found = try sessions.session(for: request) {
+            if let found = try services.sessions.session(for: request) {
                 context.session = found.session
                 context.user = found.user
                 context.attio = found.attio
@@ -148,14 +99,14 @@ public struct Application: Sendable {
                 do {
                     try CSRFProtection.checkOrigin(request)
                 } catch {
-                    securityLog.refusedPost(request, reason: "cross-site (Origin or Sec-Fetch-Site)")
+                    services.securityLog.refusedPost(request, reason: "cross-site (Origin or Sec-Fetch-Site)")
                     throw error
                 }
                 context.form = try request.form()
                 do {
-                    try CSRFProtection.checkToken(context.form, session: context.session, request: request, visitor: sessions.visitorCSRF)
+                    try CSRFProtection.checkToken(context.form, session: context.session, request: request, visitor: services.sessions.visitorCSRF)
                 } catch {
-                    securityLog.refusedPost(request, reason: "missing, expired or wrong _csrf token")
+                    services.securityLog.refusedPost(request, reason: "missing, expired or wrong _csrf token")
                     throw error
                 }
             }
@@ -166,7 +117,7 @@ public struct Application: Sendable {
             response = page(for: error, request)
         }
         do {
-            try sessions.writeCookies(into: &response, for: request, context: context)
+            try services.sessions.writeCookies(into: &response, for: request, context: context)
         } catch {
             response = page(for: error, request)
         }
@@ -183,7 +134,7 @@ public struct Application: Sendable {
         if error is PasswordQueueFull { return page(for: Self.busy) }
         guard let error = error as? HTTPError else {
             // Details go to the log only: they may name tables, paths or values.
-            logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
+            services.logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
             return page(for: HTTPError(.internalServerError, "Something went wrong on our side. Please try again."))
         }
         return page(for: error)
@@ -194,7 +145,7 @@ public struct Application: Sendable {
         .serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
 
     private func page(for error: HTTPError) -> Response {
-        var response = Response.html(views.error(error), status: error.status)
+        var response = Response.html(services.views.error(error), status: error.status)
         for (name, value) in error.headers { response.headers.add(name, value) }
         return response
     }

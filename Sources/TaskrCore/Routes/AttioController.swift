@@ -3,7 +3,7 @@ import Logging
 
 /// `GET /integrations/attio/connect`, `GET /integrations/attio/callback` and
 /// `POST /integrations/attio/disconnect`.
-struct AttioController: Sendable {
+struct AttioController: Controller {
     let views: Views
     let attio: AttioConnector
     let logger: Logger
@@ -73,5 +73,13 @@ struct AttioController: Sendable {
         guard let user = context.user else { return .redirect(to: "/login") }
         try attio.disconnect(user: user)
         return .redirect(to: "/")
+    }
+}
+
+extension AttioController {
+    func addRoutes(to router: inout Router<Application.Handler>) {
+        router.add(.get, "/integrations/attio/connect", connect)
+        router.add(.get, "/integrations/attio/callback", callback)
+        router.add(.post, "/integrations/attio/disconnect", disconnect)
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// The check takes SQLite's write lock, which all writers share, so it runs
 /// at most once per ``checkInterval``; requests in between get the last
 /// answer (one at most that old), however hard the endpoint is polled.
-final class HealthController: Sendable {
+final class HealthController: Controller {
     static let checkInterval: TimeInterval = 1
 
     private let database: AppDatabase
@@ -37,5 +37,11 @@ final class HealthController: Sendable {
             last.withLock { $0 = (now, healthy) }
         }
         return healthy ? .text("ok\n") : .text("database unavailable\n", status: .serviceUnavailable)
+    }
+}
+
+extension HealthController {
+    func addRoutes(to router: inout Router<Application.Handler>) {
+        router.add(.get, "/healthz", check)
     }
 }

@@ -1,7 +1,7 @@
 import HTTP
 
 /// `GET /`: the home page, logged out or logged in (with the user's Attio tasks).
-struct HomeController: Sendable {
+struct HomeController: Controller {
     let views: Views
     let feed: TaskFeed
     /// The logged-out page is the same for everyone: rendered once.
@@ -25,5 +25,11 @@ struct HomeController: Sendable {
         guard let user = context.user, let session = context.session else { return loggedOut }
         let inputs = Inputs(user: user, csrf: session.csrfToken, attio: try feed.dashboard(for: user, connection: context.attio))
         return .html(pages.page(for: inputs) { views.home(user: $0.user, csrf: $0.csrf, attio: $0.attio) })
+    }
+}
+
+extension HomeController {
+    func addRoutes(to router: inout Router<Application.Handler>) {
+        router.add(.get, "/", show)
     }
 }

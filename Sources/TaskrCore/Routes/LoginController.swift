@@ -2,7 +2,7 @@ import HTTP
 import Logging
 
 /// `GET /login` and `POST /login`.
-struct LoginController: Sendable {
+struct LoginController: Controller {
     static let wrongCredentials = "Wrong username or password."
 
     let views: Views
@@ -69,5 +69,12 @@ struct LoginController: Sendable {
         _ request: Request, _ context: inout RequestContext, username: String = "", error: String? = nil, status: Status = .ok
     ) -> Response {
         sessions.formPage(request, &context, status: status) { views.login(csrf: $0, username: username, error: error) }
+    }
+}
+
+extension LoginController {
+    func addRoutes(to router: inout Router<Application.Handler>) {
+        router.add(.get, "/login", form)
+        router.add(.post, "/login", submit)
     }
 }

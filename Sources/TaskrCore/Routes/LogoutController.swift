@@ -2,7 +2,7 @@ import HTTP
 import Logging
 
 /// `GET /logout` and `POST /logout`.
-struct LogoutController: Sendable {
+struct LogoutController: Controller {
     let views: Views
     let sessions: SessionManager
     let logger: Logger
@@ -18,5 +18,12 @@ struct LogoutController: Sendable {
         context.session(.end)
         if let user = context.user { logger.info("logged out user \(user.id)") }
         return .redirect(to: "/")
+    }
+}
+
+extension LogoutController {
+    func addRoutes(to router: inout Router<Application.Handler>) {
+        router.add(.get, "/logout", page)
+        router.add(.post, "/logout", submit)
     }
 }

@@ -2,7 +2,7 @@ import HTTP
 import Logging
 
 /// `GET /signup` and `POST /signup`.
-struct SignupController: Sendable {
+struct SignupController: Controller {
     let views: Views
     let users: any UserStore
     let passwords: PasswordService
@@ -45,5 +45,12 @@ struct SignupController: Sendable {
         _ request: Request, _ context: inout RequestContext, username: String = "", error: String? = nil, status: Status = .ok
     ) -> Response {
         sessions.formPage(request, &context, status: status) { views.signup(csrf: $0, username: username, error: error) }
+    }
+}
+
+extension SignupController {
+    func addRoutes(to router: inout Router<Application.Handler>) {
+        router.add(.get, "/signup", form)
+        router.add(.post, "/signup", submit)
     }
 }

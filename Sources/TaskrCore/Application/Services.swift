@@ -1,0 +1,65 @@
+public import Foundation
+public import Logging
+public import Sodium
+
+/// Every service the routes use, built once from the application's
+/// dependencies: the wiring, in one place (hummingbird-examples'
+/// `buildApplication`). Handlers get what they need from here through their
+/// controllers; nothing else constructs a service.
+struct Services: Sendable {
+    let views: Views
+    let stores: Stores
+    let sessions: SessionManager
+    let throttle: LoginThrottle
+    let pacer: LoginPacer
+    let passwords: PasswordService
+    let securityLog: SecurityLog
+    let attioGate: AttioGate
+    let taskFeed: TaskFeed
+    let attioConnector: AttioConnector
+    let health: AppDatabase
+    let clock: any WallClock
+    let logger: Logger
+
+    init(
+        database: AppDatabase, views: Views, settings: Settings, secretKey: SecretKey, http: any HTTPClient,
+        clock: any WallClock, random: any RandomSource, passwordHasher: PasswordHasher,
+        concurrentHashes: Int, concurrentAttioCalls: Int, logger: Logger
+    ) throws {
+        let stores = Stores(sqlite: database)
+        self.views = views
+        self.stores = stores
+        self.clock = clock
+        self.logger = logger
+        health = database
+        sessions = SessionManager(
+            store: stores.sessions, policy: settings.sessionPolicy, clock: clock, random: random,
+            visitorCSRF: VisitorCSRF(key: secretKey.derived("visitor csrf"), clock: clock, random: random))
+        throttle = LoginThrottle(store: stores.loginThrottle)
+        pacer = LoginPacer(maximumWaiting: concurrentHashes)
+        passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
+        securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
+        let sealer = TokenSealer(current: secretKey, previous: settings.previousSecretKeys)
+        let client = AttioClient(settings: settings.attio, http: http, clock: clock)
+        attioGate = AttioGate(maxConcurrentCalls: concurrentAttioCalls, clock: clock, logger: logger)
+        taskFeed = TaskFeed(
+            client: client, gate: attioGate, sealer: sealer, connections: stores.attioConnections, clock: clock, logger: logger)
+        attioConnector = AttioConnector(
+            settings: settings.attio, client: client, gate: attioGate, feed: taskFeed, sealer: sealer,
+            connections: stores.attioConnections, states: stores.oauthStates, clock: clock, random: random, logger: logger)
+    }
+
+    /// The controllers, each with its own routes.
+    var controllers: [any Controller] {
+        [
+            HomeController(views: views, feed: taskFeed),
+            HealthController(database: health, clock: clock),
+            SignupController(views: views, users: stores.users, passwords: passwords, sessions: sessions, clock: clock, logger: logger),
+            LoginController(
+                views: views, users: stores.users, passwords: passwords, throttle: throttle, pacer: pacer,
+                sessions: sessions, clock: clock, securityLog: securityLog),
+            LogoutController(views: views, sessions: sessions, logger: logger),
+            AttioController(views: views, attio: attioConnector, logger: logger),
+        ]
+    }
+}
