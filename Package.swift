@@ -123,6 +123,13 @@ let package = Package(
         ),
 
         // Tests
+        // What several test targets share: temporary folders, waiting on a
+        // condition, a loopback HTTP server.
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "HTTPTests",
             dependencies: ["HTTP"],
@@ -140,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TaskrCoreTests",
-            dependencies: ["TaskrCore", "HTTP"],
+            dependencies: ["TaskrCore", "HTTP", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -150,7 +157,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FastCGITests",
-            dependencies: ["FastCGI", "HTTP"],
+            dependencies: ["FastCGI", "HTTP", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

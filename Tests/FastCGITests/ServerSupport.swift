@@ -2,15 +2,8 @@ import Foundation
 import HTTP
 import Logging
 import Synchronization
+@_exported import TestSupport
 @testable import FastCGI
-
-/// A fresh temporary directory, made traversable, removed afterwards.
-func withTemporaryDirectory<T>(_ body: (String) throws -> T) rethrows -> T {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("taskr-fcgi-\(UUID().uuidString)").path
-    try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: path) }
-    return try body(path)
-}
 
 /// Runs an in-process ``Server`` on a unix socket in a temporary directory
 /// for the duration of `body`, then shuts it down and waits for it.
@@ -49,17 +42,6 @@ func withServer<T>(
         finished.wait()
         return (result, drained.load(ordering: .sequentiallyConsistent))
     }
-}
-
-/// Waits until `condition` holds, checking every few milliseconds; false
-/// when `timeout` passes first.
-func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        usleep(5_000)
-    }
-    return condition()
 }
 
 /// Answers with a plain-text description of the request it received, so

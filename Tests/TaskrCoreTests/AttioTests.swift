@@ -557,7 +557,7 @@ func fillTheAttioGate(_ test: TestApp, release: DispatchSemaphore, names: [Strin
             parked.leave()
         }.start()
     }
-    #expect(eventuallyTrue { test.attio.requests(to: "/v2/tasks").count == 2 })
+    #expect(eventually { test.attio.requests(to: "/v2/tasks").count == 2 })
     return parked
 }
 

@@ -123,7 +123,7 @@ struct LoginTests {
         for _ in 0..<slots {
             DispatchQueue.global().async(group: group) { _ = try? passwords.withPermit { release.wait() } }
         }
-        #expect(eventuallyTrue { passwords.waitingOrRunning == slots })
+        #expect(eventually { passwords.waitingOrRunning == slots })
         var browser = test.browser()
         let login = try browser.login("ann", "correct horse")
         #expect(login.status == .serviceUnavailable)

@@ -38,7 +38,7 @@ struct PasswordServiceTests {
             waiterDone.withLock { $0 = true }
         }
         // The waiter is in line once the count says so; then the third is refused at once.
-        #expect(eventuallyTrue { service.waitingOrRunning == 2 })
+        #expect(eventually { service.waitingOrRunning == 2 })
         do {
             _ = try service.hash("correct horse")
             Issue.record("a third hash was let in")

@@ -199,13 +199,3 @@ struct Browser {
     }
 }
 
-/// Waits until `condition` holds, checking every few milliseconds; false
-/// when ten seconds pass first.
-func eventuallyTrue(_ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(10)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(5_000)
-    }
-    return condition()
-}

@@ -3,15 +3,8 @@ import GRDB
 import HTTP
 import Logging
 import Sodium
+@_exported import TestSupport
 @testable import TaskrCore
-
-/// Runs `body` with a fresh temporary directory, removed afterwards whatever happens.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async rethrows -> T {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("taskr-tests-\(UUID().uuidString)")
-    try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    return try await body(directory)
-}
 
 /// A fresh application on a temporary database.
 func withApplication<T>(

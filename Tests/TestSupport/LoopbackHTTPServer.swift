@@ -1,34 +1,34 @@
-import Foundation
+public import Foundation
 import Glibc
 import Synchronization
 
 /// A small HTTP/1.1 server on 127.0.0.1 for the outbound client's tests: real
 /// sockets, keep-alive, one thread per connection (never Swift concurrency,
 /// so a hanging answer cannot starve the test runner). Records every request.
-final class LoopbackHTTPServer: Sendable {
-    struct Received: Sendable {
-        var connection: Int
-        var method: String
-        var target: String
+public final class LoopbackHTTPServer: Sendable {
+    public struct Received: Sendable {
+        public var connection: Int
+        public var method: String
+        public var target: String
         /// Lower-cased names.
-        var headers: [String: String]
-        var body: Data
+        public var headers: [String: String]
+        public var body: Data
     }
 
-    enum Reply: Sendable {
+    public enum Reply: Sendable {
         /// `head` is raw header lines ("Name: value"), sent as given.
         case answer(status: Int, head: [String] = [], body: Data = Data(), contentLength: Bool = true)
         /// Says nothing until the server stops.
         case hang
     }
 
-    let port: UInt16
+    public let port: UInt16
     private let listener: Int32
     private let reply: @Sendable (Received) -> Reply
     private let state = Mutex<(received: [Received], connections: [Int32], stopped: Bool, listening: Bool)>(([], [], false, true))
 
     /// - Parameter reply: how to answer each request; called on the connection's thread.
-    init(reply: @escaping @Sendable (Received) -> Reply) throws {
+    public init(reply: @escaping @Sendable (Received) -> Reply) throws {
         self.reply = reply
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
@@ -51,13 +51,13 @@ final class LoopbackHTTPServer: Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
-    var received: [Received] { state.withLock { $0.received } }
+    public var url: String { "http://127.0.0.1:\(port)" }
+    public var received: [Received] { state.withLock { $0.received } }
 
     /// Closes the listener and every connection; hanging answers end.
     /// Descriptors are shut down and closed under the lock: once closed, a
     /// number may be reused by another test's socket at once.
-    func stop() {
+    public func stop() {
         state.withLock { state in
             guard !state.stopped else { return }
             state.stopped = true
