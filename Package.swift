@@ -43,7 +43,7 @@ let package = Package(
         ),
         .target(
             name: "Curl",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "HTTP"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -67,7 +67,6 @@ let package = Package(
         .target(
             name: "TaskrCore",
             dependencies: [
-                "Curl",
                 "HTTP",
                 "Sodium",
                 .product(name: "Logging", package: "swift-log"),
@@ -81,6 +80,7 @@ let package = Package(
         .executableTarget(
             name: "taskr",
             dependencies: [
+                "Curl",
                 "FastCGI",
                 "HTTP",
                 "Sodium",
@@ -95,7 +95,7 @@ let package = Package(
         // URLSession (bench/http_memory.sh; not part of the product).
         .executableTarget(
             name: "http-memory-probe",
-            dependencies: ["Curl"],
+            dependencies: ["Curl", "HTTP"],
             swiftSettings: swiftSettings
         ),
 
@@ -137,7 +137,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CurlTests",
-            dependencies: ["Curl"],
+            dependencies: ["Curl", "HTTP", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -13,7 +13,7 @@ public struct CurlError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The whole exchange, or connecting, took longer than allowed.
     public static let timedOut = CurlError(code: .timedOut)
 
-    /// The answer's body was longer than ``CurlRequest/maxResponseBytes``.
+    /// The answer's body was longer than ``CurlClient/Options/maxResponseBytes``.
     public static func responseTooLarge(limit: Int) -> CurlError { CurlError(code: .responseTooLarge(limit: limit)) }
 
     /// The request cannot be sent as given (a method or header that would

@@ -1,5 +1,6 @@
 internal import CCurl
 import Foundation
+import HTTP
 
 /// One libcurl easy handle. Between transfers it keeps its connection cache
 /// (and TLS session and DNS caches), which is what reuses connections.
@@ -17,13 +18,15 @@ final class EasyHandle {
     deinit { curl_easy_cleanup(handle) }
 
     /// Sends `request` and waits for the whole answer on the calling thread.
-    func perform(_ request: CurlRequest) throws(CurlError) -> CurlResponse {
+    func perform(
+        _ request: OutboundRequest, options: CurlClient.Options
+    ) throws(CurlError) -> (status: Int, headers: [(name: String, value: String)], body: Data) {
         // Every option from the previous transfer goes; the caches stay.
         curl_easy_reset(handle)
-        let sink = ResponseSink(limit: request.maxResponseBytes)
+        let sink = ResponseSink(limit: options.maxResponseBytes)
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
-        try configure(request, headerList: &headerList)
+        try configure(request, options: options, headerList: &headerList)
         // libcurl holds the sink unretained: it must live until perform returns.
         try check(taskr_curl_setopt_write(handle, writeToSink), "CURLOPT_WRITEFUNCTION")
         try check(taskr_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, Unmanaged.passUnretained(sink).toOpaque()), "CURLOPT_WRITEDATA")
@@ -31,35 +34,38 @@ final class EasyHandle {
         switch result {
         case CURLE_OK: break
         case CURLE_OPERATION_TIMEDOUT: throw .timedOut
-        case CURLE_FILESIZE_EXCEEDED: throw .responseTooLarge(limit: request.maxResponseBytes)
-        case CURLE_WRITE_ERROR where sink.overflowed: throw .responseTooLarge(limit: request.maxResponseBytes)
+        case CURLE_FILESIZE_EXCEEDED: throw .responseTooLarge(limit: options.maxResponseBytes)
+        case CURLE_WRITE_ERROR where sink.overflowed: throw .responseTooLarge(limit: options.maxResponseBytes)
         default: throw .transfer(code: result.rawValue, message: String(cString: curl_easy_strerror(result)))
         }
 
         var status = 0
         try check(taskr_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "CURLINFO_RESPONSE_CODE")
-        return CurlResponse(status: status, headers: responseHeaders(), body: sink.data)
+        return (status, responseHeaders(), sink.data)
     }
 
-    private func configure(_ request: CurlRequest, headerList: inout UnsafeMutablePointer<curl_slist>?) throws(CurlError) {
+    private func configure(
+        _ request: OutboundRequest, options: CurlClient.Options, headerList: inout UnsafeMutablePointer<curl_slist>?
+    ) throws(CurlError) {
+        let url = request.url.absoluteString
         guard !request.method.isEmpty, request.method.utf8.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else {
             throw .invalidRequest("method")
         }
-        guard request.url.hasPrefix("http://") || request.url.hasPrefix("https://"), !request.url.utf8.contains(0) else {
+        guard url.hasPrefix("http://") || url.hasPrefix("https://"), !url.utf8.contains(0) else {
             throw .invalidRequest("URL")
         }
-        try setString(CURLOPT_URL, request.url)
+        try setString(CURLOPT_URL, url)
         // Only HTTP(S), never another of libcurl's protocols; redirects are
         // not followed (the default), so a token is sent to one origin only.
         try setString(CURLOPT_PROTOCOLS_STR, "http,https")
         // Worker threads: no SIGALRM for DNS timeouts.
         try setLong(CURLOPT_NOSIGNAL, 1)
         try setLong(CURLOPT_TIMEOUT_MS, milliseconds(request.timeout))
-        try setLong(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(min(request.connectTimeout, request.timeout)))
+        try setLong(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(min(options.connectTimeout, request.timeout)))
         // Refused before any byte is kept when the server announces the size.
-        try check(taskr_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(request.maxResponseBytes)), "CURLOPT_MAXFILESIZE_LARGE")
+        try check(taskr_curl_setopt_off(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options.maxResponseBytes)), "CURLOPT_MAXFILESIZE_LARGE")
         // Peer and host name verification stay on (libcurl's defaults).
-        if let trusted = request.trustedCertificates { try setString(CURLOPT_CAINFO, trusted) }
+        if let trusted = options.trustedCertificates { try setString(CURLOPT_CAINFO, trusted) }
         try setString(CURLOPT_ACCEPT_ENCODING, "")
         try setString(CURLOPT_USERAGENT, "taskr")
 
@@ -78,7 +84,8 @@ final class EasyHandle {
         }
 
         // "Expect:" keeps libcurl from waiting for a 100 Continue on larger bodies.
-        for line in request.headers.map({ "\($0.name): \($0.value)" }) + ["Expect:"] {
+        // In name order, so the same request is always sent the same way.
+        for line in request.headers.sorted(by: { $0.key < $1.key }).map({ "\($0.key): \($0.value)" }) + ["Expect:"] {
             guard !line.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { throw .invalidRequest("header") }
             guard let appended = curl_slist_append(headerList, line) else { throw .transfer(code: CURLE_OUT_OF_MEMORY.rawValue, message: "out of memory") }
             headerList = appended

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HTTP
 import Logging
 import Sodium
 import Synchronization

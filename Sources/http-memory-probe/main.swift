@@ -5,6 +5,7 @@
 //
 //   http-memory-probe curl|urlsession URL REQUESTS
 import Curl
+import HTTP
 import Dispatch
 import Foundation
 import FoundationNetworking
@@ -27,8 +28,8 @@ switch arguments[1] {
 case "curl":
     let client = CurlClient()
     one = {
-        let request = CurlRequest(url: url.absoluteString, headers: [("Accept", "application/json")], timeout: 5, connectTimeout: 5, maxResponseBytes: 1 << 20)
-        return (try? client.perform(request))?.status == 200
+        let request = OutboundRequest(url: url, headers: ["Accept": "application/json"], timeout: 5)
+        return (try? client.send(request))?.status == 200
     }
 case "urlsession":
     let configuration = URLSessionConfiguration.ephemeral

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Curl
 import FastCGI
 import Foundation
 import HTTP
@@ -133,7 +134,7 @@ struct Serve: AsyncParsableCommand {
         }
         return try Application(
             database: database, views: try await Views.bundled(), settings: settings, secretKey: secretKey,
-            http: CurlHTTPClient(),
+            http: CurlClient(),
             // Half the workers at most may wait on Attio: the rest keep answering.
             concurrentAttioCalls: max(1, workers / 2), logger: logger)
     }

@@ -1,4 +1,5 @@
 import Curl
+import HTTP
 import Foundation
 import Glibc
 import Testing
@@ -63,9 +64,9 @@ private func withTLSServer<T>(subjectAltName: String, _ body: (_ url: String, _ 
     return try body("https://127.0.0.1:\(port)/", certificate)
 }
 
-private func get(_ url: String, trusting certificate: String?) throws(CurlError) -> CurlResponse {
-    try CurlClient().perform(CurlRequest(
-        url: url, timeout: 5, connectTimeout: 5, maxResponseBytes: 1024, trustedCertificates: certificate))
+private func get(_ url: String, trusting certificate: String?) throws(CurlError) -> OutboundResponse {
+    try CurlClient(options: .init(connectTimeout: 5, maxResponseBytes: 1024, trustedCertificates: certificate))
+        .perform(OutboundRequest(url: URL(string: url)!, timeout: 5))
 }
 
 @Suite("Outbound HTTPS: certificates are verified")

@@ -1,6 +1,7 @@
-public import Foundation
-public import Logging
-public import Sodium
+import Foundation
+import HTTP
+import Logging
+import Sodium
 
 /// Every service the routes use, built once from the application's
 /// dependencies: the wiring, in one place (hummingbird-examples'

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 
 /// Attio's OAuth endpoints and the few REST calls Taskr makes, over an
 /// ``HTTPClient``. Every method is one bounded request; none retries.

@@ -2,7 +2,9 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
-@testable import TaskrCore
+import Curl
+import HTTP
+import TestSupport
 
 /// Runs `body` with a loopback server answering by `reply`, stopped afterwards.
 private func withServer<T>(
@@ -33,10 +35,10 @@ private func thrown(_ body: () throws -> some Any) -> HTTPClientError? {
 }
 
 @Suite("Outbound HTTP: the libcurl client")
-struct CurlHTTPClientTests {
+struct CurlClientTests {
     @Test func sendsMethodHeadersAndBodyAndReturnsTheAnswer() throws {
         try withServer({ _ in .answer(status: 201, head: ["X-Request-Id: abc", "Content-Type: application/json"], body: Data(#"{"a":1}"#.utf8)) }) { server in
-            let response = try CurlHTTPClient().send(request(
+            let response = try CurlClient().send(request(
                 "\(server.url)/oauth/token?x=1", method: "POST",
                 headers: ["Content-Type": "application/x-www-form-urlencoded", "Authorization": "Bearer t0ken"],
                 body: Data("code=a%26b&grant_type=authorization_code".utf8)))
@@ -60,7 +62,7 @@ struct CurlHTTPClientTests {
         // waits a second for an answer many servers never send.
         let body = Data(repeating: UInt8(ascii: "a"), count: 2 << 20)
         try withServer({ _ in ok() }) { server in
-            _ = try CurlHTTPClient().send(request("\(server.url)/upload", method: "POST", body: body))
+            _ = try CurlClient().send(request("\(server.url)/upload", method: "POST", body: body))
             let received = try #require(server.received.first)
             #expect(received.headers["expect"] == nil)
             #expect(received.body == body)
@@ -69,7 +71,7 @@ struct CurlHTTPClientTests {
 
     @Test func getSendsNoBody() throws {
         try withServer({ _ in ok() }) { server in
-            let response = try CurlHTTPClient().send(request("\(server.url)/v2/self", headers: ["Accept": "application/json"]))
+            let response = try CurlClient().send(request("\(server.url)/v2/self", headers: ["Accept": "application/json"]))
             #expect(response.status == 200)
             let received = try #require(server.received.first)
             #expect(received.method == "GET")
@@ -81,7 +83,7 @@ struct CurlHTTPClientTests {
 
     @Test func errorStatusesAreAnswersNotFailures() throws {
         try withServer({ _ in .answer(status: 429, head: ["Retry-After: 30"], body: Data("slow down".utf8)) }) { server in
-            let response = try CurlHTTPClient().send(request("\(server.url)/v2/tasks"))
+            let response = try CurlClient().send(request("\(server.url)/v2/tasks"))
             #expect(response.status == 429)
             #expect(response.headers["retry-after"] == "30")
         }
@@ -89,7 +91,7 @@ struct CurlHTTPClientTests {
 
     @Test func backToBackRequestsReuseOneConnection() throws {
         try withServer({ _ in ok() }) { server in
-            let client = CurlHTTPClient()
+            let client = CurlClient()
             for _ in 0..<5 { _ = try client.send(request("\(server.url)/v2/tasks")) }
             #expect(server.received.count == 5)
             #expect(Set(server.received.map(\.connection)).count == 1)
@@ -98,7 +100,7 @@ struct CurlHTTPClientTests {
 
     @Test func concurrentRequestsAllGetTheirOwnAnswer() throws {
         try withServer({ received in ok(received.target) }) { server in
-            let client = CurlHTTPClient()
+            let client = CurlClient()
             let failures = Mutex<[String]>([])
             DispatchQueue.concurrentPerform(iterations: 64) { index in
                 do {
@@ -117,14 +119,14 @@ struct CurlHTTPClientTests {
         // A time limit instead of a timed assertion: without the timeout the
         // call would wait for the hanging server for ever, and the test fail.
         try withServer({ _ in .hang }) { server in
-            #expect(thrown { try CurlHTTPClient().send(request("\(server.url)/v2/tasks", timeout: 0.5)) } == .timedOut)
+            #expect(thrown { try CurlClient().send(request("\(server.url)/v2/tasks", timeout: 0.5)) } == .timedOut)
         }
     }
 
     @Test func aRefusedConnectionFailsWithoutBeingATimeout() throws {
         let server = try LoopbackHTTPServer { _ in ok() }
         server.stop()
-        let error = try #require(thrown { try CurlHTTPClient().send(request("\(server.url)/v2/tasks")) })
+        let error = try #require(thrown { try CurlClient().send(request("\(server.url)/v2/tasks")) })
         #expect(error != .timedOut)
         #expect(error.description.contains("connect"))
     }
@@ -133,11 +135,11 @@ struct CurlHTTPClientTests {
         let big = Data(repeating: UInt8(ascii: "x"), count: 8192)
         for announced in [true, false] {
             try withServer({ _ in .answer(status: 200, body: big, contentLength: announced) }) { server in
-                let client = CurlHTTPClient(maxResponseBytes: 4096)
+                let client = CurlClient(options: .init(maxResponseBytes: 4096))
                 let error = try #require(thrown { try client.send(request("\(server.url)/v2/tasks")) })
                 #expect(error.description.contains("larger than 4096"), "announced: \(announced)")
                 // The same client still works for answers within the limit.
-                let small = CurlHTTPClient(maxResponseBytes: 8192)
+                let small = CurlClient(options: .init(maxResponseBytes: 8192))
                 let response = try small.send(request("\(server.url)/v2/tasks"))
                 #expect(response.body.count == 8192)
             }
@@ -148,7 +150,7 @@ struct CurlHTTPClientTests {
         try withServer({ received in
             received.target == "/start" ? .answer(status: 302, head: ["Location: /elsewhere"]) : ok()
         }) { server in
-            let response = try CurlHTTPClient().send(request("\(server.url)/start", headers: ["Authorization": "Bearer t0ken"]))
+            let response = try CurlClient().send(request("\(server.url)/start", headers: ["Authorization": "Bearer t0ken"]))
             #expect(response.status == 302)
             #expect(server.received.map(\.target) == ["/start"])
         }
@@ -156,7 +158,7 @@ struct CurlHTTPClientTests {
 
     @Test func repeatedResponseHeadersAreJoined() throws {
         try withServer({ _ in .answer(status: 200, head: ["Vary: Accept", "vary: Cookie"]) }) { server in
-            let response = try CurlHTTPClient().send(request(server.url + "/"))
+            let response = try CurlClient().send(request(server.url + "/"))
             #expect(response.headers["vary"] == "Accept, Cookie")
         }
     }
@@ -164,7 +166,7 @@ struct CurlHTTPClientTests {
     @Test func aHeaderThatWouldSplitTheRequestIsRefusedBeforeSending() throws {
         try withServer({ _ in ok() }) { server in
             let error = thrown {
-                try CurlHTTPClient().send(request("\(server.url)/v2/tasks", headers: ["Authorization": "Bearer a\r\nX-Injected: 1"]))
+                try CurlClient().send(request("\(server.url)/v2/tasks", headers: ["Authorization": "Bearer a\r\nX-Injected: 1"]))
             }
             #expect(error?.description.contains("header") == true)
             #expect(server.received.isEmpty)
@@ -173,7 +175,7 @@ struct CurlHTTPClientTests {
 
     @Test func otherSchemesAreRefused() throws {
         for url in ["file:///etc/passwd", "ftp://127.0.0.1/", "gopher://127.0.0.1/"] {
-            #expect(thrown { try CurlHTTPClient().send(request(url)) } != nil, "\(url)")
+            #expect(thrown { try CurlClient().send(request(url)) } != nil, "\(url)")
         }
     }
 }
