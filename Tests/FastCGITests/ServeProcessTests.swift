@@ -145,9 +145,9 @@ struct ServeProcessTests {
         try withTemporaryDirectory { directory in
             let socket = "\(directory)/activated.sock"
             let taskr = try TaskrProcess(["-l", socket, TaskrProcess.binary.path, "serve"], in: directory, launcher: launcher)
-            #expect(eventually(timeout: .seconds(20)) { FileManager.default.fileExists(atPath: socket) })
-            // The first connection is what makes the launcher start taskr on it.
-            #expect(try FastCGIClient.request(unixPath: socket, uri: "/healthz").status == 200)
+            // The first connection is what makes the launcher start taskr on
+            // it; until the launcher listens, connecting is refused.
+            #expect(eventually(timeout: .seconds(20)) { (try? FastCGIClient.request(unixPath: socket, uri: "/healthz"))?.status == 200 })
             #expect(taskr.waitForLog("listening on inherited socket (fd 3)"))
             #expect(try FastCGIClient.request(unixPath: socket, uri: "/").status == 200)
             taskr.signal(SIGTERM)

@@ -55,10 +55,12 @@ struct Services: Sendable {
         [
             HomeController(views: views, feed: taskFeed),
             HealthController(database: health, clock: clock),
-            SignupController(views: views, users: stores.users, passwords: passwords, sessions: sessions, clock: clock, logger: logger),
+            SignupController(
+                form: AccountForm(kind: .signup, views: views, sessions: sessions), users: stores.users, passwords: passwords,
+                clock: clock, logger: logger),
             LoginController(
-                views: views, users: stores.users, passwords: passwords, throttle: throttle, pacer: pacer,
-                sessions: sessions, clock: clock, securityLog: securityLog),
+                form: AccountForm(kind: .login, views: views, sessions: sessions), users: stores.users, passwords: passwords,
+                throttle: throttle, pacer: pacer, clock: clock, securityLog: securityLog),
             LogoutController(views: views, sessions: sessions, logger: logger),
             AttioController(views: views, attio: attioConnector, logger: logger),
         ]

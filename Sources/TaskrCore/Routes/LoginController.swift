@@ -5,43 +5,35 @@ import Logging
 struct LoginController: Controller {
     static let wrongCredentials = "Wrong username or password."
 
-    let views: Views
+    let form: AccountForm
     let users: any UserStore
     let passwords: PasswordService
     let throttle: LoginThrottle
     let pacer: LoginPacer
-    let sessions: SessionManager
     let clock: any WallClock
     let securityLog: SecurityLog
-
-    /// The form; a logged-in user goes home instead.
-    func form(_ request: Request, _ context: inout RequestContext) throws -> Response {
-        if context.user != nil { return .redirect(to: "/") }
-        return page(request, &context)
-    }
 
     /// Right credentials: a new session (the pre-login id stops working),
     /// 303 to `/`. Wrong ones: 401 with one message for an unknown user and
     /// a wrong password. Locked by the throttle: 429 without a password check.
     func submit(_ request: Request, _ context: inout RequestContext) throws -> Response {
-        let typedName = context.form["username"] ?? ""
-        let password = context.form["password"] ?? ""
+        let (typedName, password) = AccountForm.credentials(in: context)
         let key = Username.key(for: typedName)
         guard !key.isEmpty, !password.isEmpty else {
-            return page(request, &context, username: typedName, error: "Enter your username and password.", status: .badRequest)
+            return form.page(request, &context, username: typedName, error: "Enter your username and password.", status: .badRequest)
         }
         // No account can have a longer name: refused before the throttle or
         // the database see it.
         guard key.count <= Username.maximumLength else {
             securityLog.failedLogin(usernameKey: key, userID: nil, request: request, reason: "username longer than any account's")
-            return page(request, &context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
+            return form.page(request, &context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
         }
         let attempt: LoginThrottle.Attempt
         switch try throttle.admit(usernameKey: key, address: request.remoteAddress, now: clock.now()) {
         case let .refused(wait, byAddress):
             securityLog.lockedLogin(usernameKey: key, request: request, seconds: wait, byAddress: byAddress)
             let reason = byAddress ? "from your network" : "for this username from your network"
-            var response = page(
+            var response = form.page(
                 request, &context, username: typedName,
                 error: "Too many failed log-ins \(reason). Try again in \(wait) seconds.", status: .tooManyRequests)
             response.headers["Retry-After"] = String(wait)
@@ -53,7 +45,7 @@ struct LoginController: Controller {
         let found = try users.user(usernameKey: key)
         guard try passwords.verify(password, against: found?.passwordHash), let user = found else {
             securityLog.failedLogin(usernameKey: key, userID: found?.id, request: request, reason: "wrong username or password")
-            return page(request, &context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
+            return form.page(request, &context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
         }
         try throttle.succeeded(attempt, now: clock.now())
         if passwords.needsRehash(user.passwordHash) {
@@ -64,17 +56,11 @@ struct LoginController: Controller {
         securityLog.logger.info("logged in user \(user.id)")
         return .redirect(to: "/")
     }
-
-    private func page(
-        _ request: Request, _ context: inout RequestContext, username: String = "", error: String? = nil, status: Status = .ok
-    ) -> Response {
-        sessions.formPage(request, &context, status: status) { views.login(csrf: $0, username: username, error: error) }
-    }
 }
 
 extension LoginController {
     func addRoutes(to router: inout Router<Application.Handler>) {
-        router.add(.get, "/login", form)
+        router.add(.get, "/login") { request, context in form.show(request, &context) }
         router.add(.post, "/login", submit)
     }
 }

@@ -3,54 +3,40 @@ import Logging
 
 /// `GET /signup` and `POST /signup`.
 struct SignupController: Controller {
-    let views: Views
+    let form: AccountForm
     let users: any UserStore
     let passwords: PasswordService
-    let sessions: SessionManager
     let clock: any WallClock
     let logger: Logger
-
-    /// The form; a logged-in user goes home instead.
-    func form(_ request: Request, _ context: inout RequestContext) throws -> Response {
-        if context.user != nil { return .redirect(to: "/") }
-        return page(request, &context)
-    }
 
     /// Creates the account, logs it in with a new session, 303 to `/`.
     /// Invalid fields: 400 and the form again, saying what is wrong; a taken
     /// username: 409.
     func submit(_ request: Request, _ context: inout RequestContext) throws -> Response {
-        let typedName = context.form["username"] ?? ""
-        let password = context.form["password"] ?? ""
+        let (typedName, password) = AccountForm.credentials(in: context)
         let username: Username
         do {
             username = try Username(validating: typedName)
             try Password.validate(password)
         } catch {
-            return page(request, &context, username: typedName, error: error.message, status: .badRequest)
+            return form.page(request, &context, username: typedName, error: error.message, status: .badRequest)
         }
         // Checked before hashing, so a taken name costs no Argon2 run; the
         // insert below still settles a race between two sign-ups.
         guard try users.user(usernameKey: username.key) == nil,
             let user = try users.create(username: username, passwordHash: try passwords.hash(password), at: clock.now())
         else {
-            return page(request, &context, username: typedName, error: "Username already taken. Choose another one.", status: .conflict)
+            return form.page(request, &context, username: typedName, error: "Username already taken. Choose another one.", status: .conflict)
         }
         context.session(.start(userID: user.id))
         logger.info("signed up user \(user.id)")
         return .redirect(to: "/")
     }
-
-    private func page(
-        _ request: Request, _ context: inout RequestContext, username: String = "", error: String? = nil, status: Status = .ok
-    ) -> Response {
-        sessions.formPage(request, &context, status: status) { views.signup(csrf: $0, username: username, error: error) }
-    }
 }
 
 extension SignupController {
     func addRoutes(to router: inout Router<Application.Handler>) {
-        router.add(.get, "/signup", form)
+        router.add(.get, "/signup") { request, context in form.show(request, &context) }
         router.add(.post, "/signup", submit)
     }
 }
