@@ -19,6 +19,8 @@ chmod 755 "$tmp"
 SMOKE_TMP=$tmp
 # shellcheck source=../Tests/smoke/lib.sh
 . "$repo/Tests/smoke/lib.sh"  # wait_for, stop_processes
+# shellcheck source=../scripts/lib.sh
+. "$repo/scripts/lib.sh"  # start_standin, export_standin_attio, nginx_user_line
 pids=()
 cleanup() { stop_processes "${pids[@]}"; rm -rf "$tmp"; }
 trap cleanup EXIT
@@ -32,8 +34,7 @@ tasks = [{"id": {"task_id": f"t{n}"}, "content_plaintext": f"Task number {n}", "
           "deadline_at": None, "assignees": []} for n in range(10)]
 open(sys.argv[1], "w").write(json.dumps({"data": tasks}))
 PY
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+user_line=$(nginx_user_line)
 cat > "$tmp/nginx.conf" <<CONF
 $user_line
 daemon off;

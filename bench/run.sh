@@ -23,6 +23,8 @@ chmod 755 "$tmp"
 SMOKE_TMP=$tmp
 # shellcheck source=../Tests/smoke/lib.sh
 . "$repo/Tests/smoke/lib.sh"  # wait_for, stop_processes
+# shellcheck source=../scripts/lib.sh
+. "$repo/scripts/lib.sh"  # start_standin, export_standin_attio, nginx_user_line
 pids=()
 cleanup() {
     stop_processes "${pids[@]}"
@@ -35,16 +37,11 @@ fail() { echo "bench: $*" >&2; exit 1; }
 echo "== setting up in $tmp"
 cc -O2 -Wall -o "$tmp/baseline" "$here/baseline.c" -lfcgi -lsqlite3 -lpthread || fail "cannot build the baseline"
 
-python3 "$repo/Tests/standin/attio_standin.py" --port "$standin_port" \
-    --client-id bench-client --client-secret bench-secret 2>/dev/null &
-pids+=("$!")
-wait_for "the Attio stand-in" 10 curl -sf "$standin/_standin/stats" || fail "no Attio stand-in"
+start_standin "$standin_port" bench-client bench-secret || fail "no Attio stand-in"
+pids+=("$STANDIN_PID")
 
-(cd "$tmp" && exec env TASKR_DATABASE="$tmp/taskr.sqlite3" \
-    ATTIO_CLIENT_ID=bench-client ATTIO_CLIENT_SECRET=bench-secret \
-    ATTIO_REDIRECT_URI="$base/integrations/attio/callback" \
-    ATTIO_AUTHORIZE_URL="$standin/authorize" ATTIO_TOKEN_URL="$standin/oauth/token" \
-    ATTIO_REVOKE_URL="$standin/oauth/revoke" ATTIO_API_URL="$standin" \
+(cd "$tmp" && export_standin_attio "$standin" "$base/integrations/attio/callback" bench-client bench-secret \
+    && exec env TASKR_DATABASE="$tmp/taskr.sqlite3" \
     "$taskr" serve --socket "$tmp/taskr.sock" --socket-mode 0666 2>"$tmp/taskr.log") &
 taskr_pid=$!
 pids+=("$taskr_pid")
@@ -52,8 +49,7 @@ wait_for "taskr" 20 test -S "$tmp/taskr.sock" || fail "taskr did not start"
 
 mkdir -p "$tmp/snippets" "$tmp/nginx-tmp"
 cp "$repo"/nginx/snippets/*.conf "$tmp/snippets/"
-user_line=""
-[ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+user_line=$(nginx_user_line)
 sed -e "s|@USER@|$user_line|" -e "s|@RUN@|$tmp|g" -e "s|@ROOT@|$repo/nginx/www|" \
     -e "s|@PORT@|$port|" -e "s|@HELLOPORT@|$hello_port|" -e "s|@SQLITEPORT@|$sqlite_port|" \
     -e "s|@SOCKET@|$tmp/taskr.sock|" -e "s|@HELLOSOCKET@|$tmp/hello.sock|" -e "s|@SQLITESOCKET@|$tmp/sqlite.sock|" \

@@ -11,12 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$run_dir/snippets" "$run_dir/nginx-tmp"
 cp "$here"/snippets/*.conf "$run_dir/snippets/"
 
-# nginx's workers run as www-data when the master is root, and could not
-# reach a socket in a private folder: run them as the caller instead.
-user_line=""
-if [ "$(id -u)" -eq 0 ]; then
-    user_line="user $(id -un) $(id -gn);"
-fi
+. "$here/../scripts/lib.sh"
+user_line=$(nginx_user_line)
 # Listen on ::1 too when the machine has IPv6 loopback (browsers try it first for localhost).
 listen6=""
 if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then

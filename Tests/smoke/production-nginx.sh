@@ -54,8 +54,8 @@ production_checks() {
         -e '/listen \[::\]/d' \
         "$repo/nginx/taskr-production.conf" > "$dir/taskr-production.conf"
 
-    local user_line=""
-    [ "$(id -u)" -eq 0 ] && user_line="user $(id -un) $(id -gn);"
+    local user_line
+    user_line=$(nginx_user_line)
     cat > "$dir/nginx.conf" <<CONF
 $user_line
 daemon off;

@@ -29,6 +29,8 @@ SMOKE_TMP=$(mktemp -d)
 chmod 755 "$SMOKE_TMP"
 # shellcheck source=lib.sh
 . "$here/lib.sh"
+# shellcheck source=../../scripts/lib.sh
+. "$repo/scripts/lib.sh"
 # shellcheck source=smoke.sh
 . "$here/smoke.sh"
 # shellcheck source=accounts.sh
@@ -80,21 +82,16 @@ release_database() {
 }
 
 echo "== the Attio stand-in on 127.0.0.1:$standin_port"
-python3 "$repo/Tests/standin/attio_standin.py" --port "$standin_port" \
-    --client-id smoke-client --client-secret smoke-client-secret 2>"$SMOKE_TMP/standin.log" &
-pids+=("$!")
-standin=http://127.0.0.1:$standin_port
-wait_for "the Attio stand-in" 10 curl -sf "$standin/_standin/stats"
+start_standin "$standin_port" smoke-client smoke-client-secret "$SMOKE_TMP/standin.log"
+pids+=("$STANDIN_PID")
+standin=$STANDIN
 
 echo "== taskr serve --socket, behind nginx"
 a=$SMOKE_TMP/socket
 mkdir -p "$a"
 # Attio is the stand-in, reached only through the ATTIO_* variables.
-(cd "$a" && exec env TASKR_LOG_LEVEL=debug \
-    ATTIO_CLIENT_ID=smoke-client ATTIO_CLIENT_SECRET=smoke-client-secret \
-    ATTIO_REDIRECT_URI="http://127.0.0.1:$port/integrations/attio/callback" \
-    ATTIO_AUTHORIZE_URL="$standin/authorize" ATTIO_TOKEN_URL="$standin/oauth/token" \
-    ATTIO_REVOKE_URL="$standin/oauth/revoke" ATTIO_API_URL="$standin" \
+(cd "$a" && export_standin_attio "$standin" "http://127.0.0.1:$port/integrations/attio/callback" \
+    smoke-client smoke-client-secret && exec env TASKR_LOG_LEVEL=debug \
     "$taskr" serve --socket "$a/taskr.sock" --workers 4 2>"$a/taskr.log") &
 taskr_pid=$!
 pids+=("$taskr_pid")
