@@ -11,7 +11,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # smoke tests and the demo; systemd for systemd-analyze (the unit's checks).
 PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3 systemd
 
-.PHONY: deps build run demo test unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
+.PHONY: deps build run demo test lint unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
 
 ## deps: install the Debian packages that are missing (apt-get update first)
 deps:
@@ -38,10 +38,14 @@ run: build
 demo: build
 	scripts/demo.sh
 
-## test: unit and FastCGI tests, the curl smoke tests through nginx, the
+## test: the lint, unit and FastCGI tests, the curl smoke tests through nginx, the
 ## reliability tests (kill -9, several processes, key rotation, secrets in
 ## logs, outbound HTTP memory per request) and a short fuzzing run
-test: unit-test smoke-test reliability-test fuzz-test
+test: lint unit-test smoke-test reliability-test fuzz-test
+
+## lint: swift-format (from the Swift toolchain) with .swift-format's rules; any warning fails
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
 unit-test: deps
 	$(SWIFT) build --build-tests

@@ -10,7 +10,7 @@ let package = Package(
     name: "taskr",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "taskr", targets: ["taskr"]),
+        .executable(name: "taskr", targets: ["taskr"])
     ],
     // Exact versions: every build uses the reviewed release (Package.resolved
     // stays out of git: the local mirror's commit ids are not upstream's).

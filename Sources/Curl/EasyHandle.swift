@@ -77,7 +77,9 @@ final class EasyHandle {
             try check(taskr_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)), "CURLOPT_POSTFIELDSIZE_LARGE")
             // Copied by libcurl, so the body need not outlive this call.
             let copied = body.withUnsafeBytes { bytes in
-                taskr_curl_setopt_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)))
+                taskr_curl_setopt_pointer(
+                    handle, CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(("" as StaticString).utf8Start)))
             }
             try check(copied, "CURLOPT_COPYPOSTFIELDS")
             if method != "POST" { try setString(CURLOPT_CUSTOMREQUEST, method) }
@@ -87,7 +89,9 @@ final class EasyHandle {
         // In name order, so the same request is always sent the same way.
         for line in request.headers.sorted(by: { $0.key < $1.key }).map({ "\($0.key): \($0.value)" }) + ["Expect:"] {
             guard !line.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else { throw .invalidRequest("header") }
-            guard let appended = curl_slist_append(headerList, line) else { throw .transfer(code: CURLE_OUT_OF_MEMORY.rawValue, message: "out of memory") }
+            guard let appended = curl_slist_append(headerList, line) else {
+                throw .transfer(code: CURLE_OUT_OF_MEMORY.rawValue, message: "out of memory")
+            }
             headerList = appended
         }
         try check(taskr_curl_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList), "CURLOPT_HTTPHEADER")

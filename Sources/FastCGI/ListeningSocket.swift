@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A listening socket, non-blocking and close-on-exec, owned by exactly one
 /// value: ``close()`` (or `deinit`) closes it and removes a unix socket file
@@ -72,11 +73,13 @@ public final class ListeningSocket: Sendable {
         do {
             var address = try unixAddress(temporary)
             unlink(temporary)
-            try check("bind(\(path))", withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-                }
-            })
+            try check(
+                "bind(\(path))",
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                    }
+                })
             try check("chmod(\(path))", chmod(temporary, mode_t(mode)))
             try check("listen(\(path))", listen(fd, SOMAXCONN))
             try check("rename(\(path))", rename(temporary, path))

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Turns the CGI parameters a web server sends over FastCGI (RFC 3875 §4.1)
 /// and the request body into a ``Request``.
@@ -75,11 +76,13 @@ enum RequestDecoder {
             return .failure(.badRequest("The request body ended before its declared length."))
         }
 
-        let target = params["REQUEST_URI"] ?? {
-            let path = (params["SCRIPT_NAME"] ?? "") + (params["PATH_INFO"] ?? "")
-            let query = params["QUERY_STRING"].flatMap { $0.isEmpty ? nil : "?\($0)" } ?? ""
-            return (path.isEmpty ? "/" : path) + query
-        }()
+        let target =
+            params["REQUEST_URI"]
+            ?? {
+                let path = (params["SCRIPT_NAME"] ?? "") + (params["PATH_INFO"] ?? "")
+                let query = params["QUERY_STRING"].flatMap { $0.isEmpty ? nil : "?\($0)" } ?? ""
+                return (path.isEmpty ? "/" : path) + query
+            }()
 
         return Result { () throws(HTTPError) in
             try Request(

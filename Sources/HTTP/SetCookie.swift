@@ -16,8 +16,10 @@ public struct SetCookie: Sendable, Equatable {
     public var httpOnly = true
     public var sameSite: SameSite? = .lax
 
-    public init(name: String, value: String, path: String? = "/", maxAge: Int? = nil,
-                secure: Bool = false, httpOnly: Bool = true, sameSite: SameSite? = .lax) {
+    public init(
+        name: String, value: String, path: String? = "/", maxAge: Int? = nil,
+        secure: Bool = false, httpOnly: Bool = true, sameSite: SameSite? = .lax
+    ) {
         self.name = name
         self.value = value
         self.path = path

@@ -4,6 +4,7 @@ import HTTP
 import Logging
 import Sodium
 import Synchronization
+
 @testable import TaskrCore
 
 /// Attio's answers, through the real ``AttioConnector``, ``TaskFeed`` and the home page.
@@ -59,9 +60,10 @@ final class AttioFuzzing: Sendable {
         } catch is AttioFailure {
             // Nothing usable came back: connect with a token of our own, so
             // the dashboard still asks Attio for tasks.
-            connections.store(AttioConnection(
-                userID: user.id, sealedToken: sealer.seal("fuzz-token", userID: user.id),
-                workspaceID: nil, workspaceName: nil, connectedAt: now))
+            connections.store(
+                AttioConnection(
+                    userID: user.id, sealedToken: sealer.seal("fuzz-token", userID: user.id),
+                    workspaceID: nil, workspaceName: nil, connectedAt: now))
         } catch {
             preconditionFailure("connecting failed with \(error), which is not an Attio failure")
         }
@@ -119,7 +121,10 @@ private final class SteppingClock: WallClock {
     func now() -> Date { current.withLock { $0 } }
 
     func advance(by seconds: TimeInterval) -> Date {
-        current.withLock { $0 += seconds; return $0 }
+        current.withLock {
+            $0 += seconds
+            return $0
+        }
     }
 }
 

@@ -1,8 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 @testable import FastCGI
 @testable import HTTP
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The FastCGI params → ``Request`` mapping, from the C strings libfcgi
 /// hands over.

@@ -46,7 +46,9 @@ enum HTTPFuzzing {
         let header = String(decoding: input, as: UTF8.self)
         let cookies = Cookies(header: header)
         var expected: [String: String] = [:]
-        var name: [UInt8] = [], value: [UInt8] = [], sawEquals = false
+        var name: [UInt8] = []
+        var value: [UInt8] = []
+        var sawEquals = false
         func finish() {
             let trim = { (bytes: [UInt8]) -> [UInt8] in
                 var bytes = bytes
@@ -61,7 +63,9 @@ enum HTTPFuzzing {
                 let key = String(decoding: n, as: UTF8.self)
                 if expected[key] == nil { expected[key] = String(decoding: v, as: UTF8.self) }
             }
-            name = []; value = []; sawEquals = false
+            name = []
+            value = []
+            sawEquals = false
         }
         for byte in Array(header.utf8) {
             switch byte {

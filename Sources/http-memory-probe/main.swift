@@ -5,10 +5,10 @@
 //
 //   http-memory-probe curl|urlsession URL REQUESTS
 import Curl
-import HTTP
 import Dispatch
 import Foundation
 import FoundationNetworking
+import HTTP
 
 let arguments = CommandLine.arguments
 guard arguments.count == 4, let total = Int(arguments[3]), total >= 5, let url = URL(string: arguments[2]) else {

@@ -1,5 +1,5 @@
-public import HTTP
 public import FastCGI
+public import HTTP
 public import TaskrCore
 
 /// The FastCGI adapter: a decoded request goes to the application, a

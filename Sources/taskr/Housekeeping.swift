@@ -11,7 +11,8 @@ final class Housekeeping: Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     init(_ application: Application, every interval: Duration, logger: Logger) {
-        let stopSignal = self.stopSignal, finished = self.finished
+        let stopSignal = self.stopSignal
+        let finished = self.finished
         let thread = Thread {
             repeat {
                 do {

@@ -20,24 +20,33 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Listen on a unix socket at this path. A stale socket file left by a crash is replaced; one another process listens on is refused.",
-        valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Listen on a unix socket at this path. A stale socket file left by a crash is replaced; one another process listens on is refused.",
+            valueName: "path"))
     var socket: String?
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Permissions of the --socket file, in octal. The web server's user must be able to write it.",
-        valueName: "mode"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Permissions of the --socket file, in octal. The web server's user must be able to write it.",
+            valueName: "mode"))
     var socketMode = "0660"
 
     @Option(name: .long, help: ArgumentHelp("Listen on TCP at HOST:PORT, e.g. 127.0.0.1:9000 or [::1]:9000.", valueName: "host:port"))
     var bind: String?
 
-    @Flag(name: .long, help: ArgumentHelp(
-        "Allow --bind on an address other hosts can reach. FastCGI has no authentication: whoever connects can send any request as any client. Limit who may connect with FCGI_WEB_SERVER_ADDRS and a firewall."))
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Allow --bind on an address other hosts can reach. FastCGI has no authentication: whoever connects can send any request as any client. Limit who may connect with FCGI_WEB_SERVER_ADDRS and a firewall."
+        ))
     var allowRemote = false
 
-    @Option(name: .long, help: ArgumentHelp("Worker threads, i.e. requests answered at once. (default: \(Server.defaultWorkerCount) on this machine)", valueName: "n"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Worker threads, i.e. requests answered at once. (default: \(Server.defaultWorkerCount) on this machine)", valueName: "n"))
     var workers: Int?
 
     @Option(name: .long, help: ArgumentHelp("Seconds that requests in flight may take to finish after SIGTERM.", valueName: "seconds"))
@@ -49,7 +58,8 @@ struct Serve: AsyncParsableCommand {
         if UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) != true { throw ValidationError("--socket-mode must be an octal mode such as 0660.") }
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must not be negative.") }
         if let bind, !allowRemote, (try? ListenTarget.tcp(parsing: bind))?.isLocalOnly == false {
-            throw ValidationError("""
+            throw ValidationError(
+                """
                 --bind \(bind) can be reached from other hosts, and FastCGI has no authentication. \
                 Pass --allow-remote to mean it, and set FCGI_WEB_SERVER_ADDRS to the web servers' addresses.
                 """)
@@ -122,7 +132,8 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.failure
         }
         do {
-            secretKey = try settings.secretKey
+            secretKey =
+                try settings.secretKey
                 ?? SecretKeyFile.loadOrCreate(at: SecretKeyFile.path(forDatabase: settings.databasePath), logger: logger)
         } catch {
             logger.critical("\(error)")

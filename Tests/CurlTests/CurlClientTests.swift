@@ -1,10 +1,10 @@
+import Curl
 import Dispatch
 import Foundation
-import Synchronization
-import Testing
-import Curl
 import HTTP
+import Synchronization
 import TestSupport
+import Testing
 
 /// Runs `body` with a loopback server answering by `reply`, stopped afterwards.
 private func withServer<T>(
@@ -20,7 +20,9 @@ private func ok(_ text: String = "ok") -> LoopbackHTTPServer.Reply {
     .answer(status: 200, head: ["Content-Type: text/plain"], body: Data(text.utf8))
 }
 
-private func request(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 5) -> OutboundRequest {
+private func request(_ url: String, method: String = "GET", headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 5)
+    -> OutboundRequest
+{
     OutboundRequest(method: method, url: URL(string: url)!, headers: headers, body: body, timeout: timeout)
 }
 
@@ -37,11 +39,13 @@ private func thrown(_ body: () throws -> some Any) -> HTTPClientError? {
 @Suite("Outbound HTTP: the libcurl client")
 struct CurlClientTests {
     @Test func sendsMethodHeadersAndBodyAndReturnsTheAnswer() throws {
-        try withServer({ _ in .answer(status: 201, head: ["X-Request-Id: abc", "Content-Type: application/json"], body: Data(#"{"a":1}"#.utf8)) }) { server in
-            let response = try CurlClient().send(request(
-                "\(server.url)/oauth/token?x=1", method: "POST",
-                headers: ["Content-Type": "application/x-www-form-urlencoded", "Authorization": "Bearer t0ken"],
-                body: Data("code=a%26b&grant_type=authorization_code".utf8)))
+        try withServer({ _ in .answer(status: 201, head: ["X-Request-Id: abc", "Content-Type: application/json"], body: Data(#"{"a":1}"#.utf8)) }) {
+            server in
+            let response = try CurlClient().send(
+                request(
+                    "\(server.url)/oauth/token?x=1", method: "POST",
+                    headers: ["Content-Type": "application/x-www-form-urlencoded", "Authorization": "Bearer t0ken"],
+                    body: Data("code=a%26b&grant_type=authorization_code".utf8)))
             #expect(response.status == 201)
             #expect(response.headers["x-request-id"] == "abc")
             #expect(response.headers["content-type"] == "application/json")

@@ -1,7 +1,7 @@
 import Curl
-import HTTP
 import Foundation
 import Glibc
+import HTTP
 import Testing
 
 /// An HTTPS server on 127.0.0.1 (Python's `ssl` and `http.server`) with a
@@ -27,7 +27,9 @@ private func withTLSServer<T>(subjectAltName: String, _ body: (_ url: String, _ 
 
     let server = Process()
     server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    server.arguments = ["python3", "-c", """
+    server.arguments = [
+        "python3", "-c",
+        """
         import http.server, ssl, sys
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
@@ -44,7 +46,8 @@ private func withTLSServer<T>(subjectAltName: String, _ body: (_ url: String, _ 
         server.socket = context.wrap_socket(server.socket, server_side=True)
         print(server.server_address[1], flush=True)
         server.serve_forever()
-        """, certificate, key]
+        """, certificate, key,
+    ]
     let output = Pipe()
     server.standardOutput = output
     server.standardError = FileHandle.nullDevice

@@ -132,7 +132,8 @@ final class FastCGIClient {
 
     private func send(type: UInt8, content: [UInt8]) throws {
         let padding = (8 - content.count % 8) % 8
-        let record = [1, type, 0, 1, UInt8(content.count >> 8), UInt8(content.count & 0xFF), UInt8(padding), 0]
+        let record =
+            [1, type, 0, 1, UInt8(content.count >> 8), UInt8(content.count & 0xFF), UInt8(padding), 0]
             + content + [UInt8](repeating: 0, count: padding)
         var sent = 0
         while sent < record.count {

@@ -5,7 +5,7 @@ import Testing
 @Suite("taskr serve process")
 struct ServeProcessTests {
     @Test func sigtermFinishesTheRequestInFlightAndExitsZero() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let socket = "\(directory)/taskr.sock"
             let taskr = try TaskrProcess(["serve", "--socket", socket, "--workers", "2"], in: directory)
             #expect(taskr.waitForLog("listening on unix:\(socket)"))
@@ -32,7 +32,7 @@ struct ServeProcessTests {
     }
 
     @Test func sigintStopsAnIdleServer() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let taskr = try TaskrProcess(["serve", "--socket", "\(directory)/taskr.sock"], in: directory)
             #expect(taskr.waitForLog("listening on"))
             taskr.signal(SIGINT)
@@ -41,7 +41,7 @@ struct ServeProcessTests {
     }
 
     @Test func staleSocketFromACrashIsReplaced() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let socket = "\(directory)/taskr.sock"
             let crashed = try TaskrProcess(["serve", "--socket", socket], in: directory)
             #expect(crashed.waitForLog("listening on"))
@@ -56,7 +56,7 @@ struct ServeProcessTests {
     }
 
     @Test func liveSocketIsRefusedAndTheFirstServerKeepsServing() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let socket = "\(directory)/taskr.sock"
             let first = try TaskrProcess(["serve", "--socket", socket], in: directory)
             #expect(first.waitForLog("listening on"))
@@ -68,7 +68,7 @@ struct ServeProcessTests {
     }
 
     @Test func acceptsOnAListeningSocketPassedAsFd0() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let socket = "\(directory)/spawned.sock"
             let listener = try listeningUnixSocket(at: socket)
             let taskr = try TaskrProcess(["serve"], in: directory, standardInput: FileHandle(fileDescriptor: listener, closeOnDealloc: true))
@@ -78,7 +78,7 @@ struct ServeProcessTests {
     }
 
     @Test func acceptsOnTCPWithBind() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let port = try freeTCPPort()
             let taskr = try TaskrProcess(["serve", "--bind", "127.0.0.1:\(port)"], in: directory)
             #expect(taskr.waitForLog("listening on 127.0.0.1:\(port)"))
@@ -92,7 +92,7 @@ struct ServeProcessTests {
     /// FastCGI has no authentication: listening where other hosts can
     /// connect must be asked for by name.
     @Test func bindingANonLoopbackAddressNeedsAllowRemote() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let port = try freeTCPPort()
             for address in ["0.0.0.0:\(port)", "[::]:\(port)", "192.0.2.1:\(port)"] {
                 let refused = try TaskrProcess(["serve", "--bind", address], in: directory)
@@ -107,7 +107,7 @@ struct ServeProcessTests {
 
     /// libfcgi closes connections from addresses FCGI_WEB_SERVER_ADDRS does not list.
     @Test func fcgiWebServerAddrsLimitsWhoMayConnect() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let port = try freeTCPPort()
             let taskr = try TaskrProcess(
                 ["serve", "--bind", "127.0.0.1:\(port)"], in: directory, environment: ["FCGI_WEB_SERVER_ADDRS": "127.0.0.2"])
@@ -122,7 +122,7 @@ struct ServeProcessTests {
     }
 
     @Test func withoutASocketItExplainsWhatToPass() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let taskr = try TaskrProcess(["serve"], in: directory)
             #expect(taskr.exitStatus() != 0)
             #expect(taskr.log.contains { $0.contains("pass --socket PATH or --bind HOST:PORT") })
@@ -130,7 +130,7 @@ struct ServeProcessTests {
     }
 
     @Test func malformedConfigurationStopsStartUpNamingTheVariable() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let taskr = try TaskrProcess(["serve", "--socket", "\(directory)/s.sock"], in: directory, environment: ["TASKR_LOG_LEVEL": "loud"])
             #expect(taskr.exitStatus() == 78)
             #expect(taskr.log.contains { $0.contains("TASKR_LOG_LEVEL is invalid") })
@@ -142,7 +142,7 @@ struct ServeProcessTests {
     @Test func acceptsOnTheSocketSystemdPasses() throws {
         let launcher = URL(fileURLWithPath: "/usr/bin/systemd-socket-activate")
         try #require(FileManager.default.isExecutableFile(atPath: launcher.path), "needs Debian's systemd package")
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let socket = "\(directory)/activated.sock"
             let taskr = try TaskrProcess(["-l", socket, TaskrProcess.binary.path, "serve"], in: directory, launcher: launcher)
             // The first connection is what makes the launcher start taskr on
@@ -158,7 +158,7 @@ struct ServeProcessTests {
     /// A request still in flight when --drain-timeout runs out: taskr stops
     /// anyway, and says so with exit status 1.
     @Test func exitsOneWhenTheDrainTimeoutRunsOut() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let socket = "\(directory)/taskr.sock"
             let taskr = try TaskrProcess(
                 ["serve", "--socket", socket, "--drain-timeout", "1"], in: directory, environment: ["TASKR_LOG_LEVEL": "debug"])
@@ -174,14 +174,16 @@ struct ServeProcessTests {
 
     /// The housekeeping thread deletes expired rows at start and every 10 minutes.
     @Test func housekeepingDeletesExpiredSessionsAtStart() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let database = "\(directory)/taskr.sqlite3"
             let first = try TaskrProcess(["serve", "--socket", "\(directory)/a.sock"], in: directory)
             #expect(first.waitForLog("listening on"))
             first.signal(SIGTERM)
             #expect(first.exitStatus() == 0)
             // A user with a session that expired long ago, written as an older taskr would have.
-            try sqlite(database, """
+            try sqlite(
+                database,
+                """
                 INSERT INTO users (id, username, username_key, password_hash, created_at) VALUES (1, 'ann', 'ann', 'x', 0);
                 INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at) VALUES (x'00', 1, 't', 0, 0);
                 INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at)
@@ -195,7 +197,7 @@ struct ServeProcessTests {
     }
 
     @Test func logsOneLinePerRequestWithoutTheQuery() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let socket = "\(directory)/taskr.sock"
             let taskr = try TaskrProcess(["serve", "--socket", socket], in: directory)
             #expect(taskr.waitForLog("listening on"))

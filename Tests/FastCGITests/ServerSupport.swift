@@ -3,6 +3,7 @@ import HTTP
 import Logging
 import Synchronization
 @_exported import TestSupport
+
 @testable import FastCGI
 
 /// Runs an in-process ``Server`` on a unix socket in a temporary directory
@@ -16,7 +17,7 @@ func withServer<T>(
     responder: any Responder,
     _ body: (_ socketPath: String, _ server: Server) throws -> T
 ) throws -> (result: T, drained: Bool) {
-    try withTemporaryDirectory { directory in
+    try withTemporaryPath { directory in
         let path = "\(directory)/taskr.sock"
         let server = try Server(
             socket: try ListeningSocket.open(.unix(path: path, mode: 0o600)),

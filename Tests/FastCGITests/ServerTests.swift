@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Synchronization
 import Testing
+
 @testable import FastCGI
 
 @Suite("FastCGI server over a real socket")
@@ -22,11 +23,12 @@ struct ServerTests {
             )
             #expect(response.status == 200)
             let lines = Set(response.text.split(separator: "\n").map(String.init))
-            #expect(lines.isSuperset(of: [
-                "method=POST", "path=/café", "secure=true", "remote=127.0.0.1", "body=username=ann",
-                "query.x=1", "query.y=a b", "header.Content-Type=application/x-www-form-urlencoded",
-                "header.X-Forwarded-Proto=https", "cookie.taskr_session=abc",
-            ]))
+            #expect(
+                lines.isSuperset(of: [
+                    "method=POST", "path=/café", "secure=true", "remote=127.0.0.1", "body=username=ann",
+                    "query.x=1", "query.y=a b", "header.Content-Type=application/x-www-form-urlencoded",
+                    "header.X-Forwarded-Proto=https", "cookie.taskr_session=abc",
+                ]))
             #expect(response.headers["content-length"] == String(response.body.count))
         }
     }
@@ -147,7 +149,10 @@ struct ServerTests {
 
 @Suite("CGI parameter names")
 struct ParameterNameTests {
-    @Test(arguments: [("USER_AGENT", "User-Agent"), ("X_FORWARDED_FOR", "X-Forwarded-For"), ("DNT", "Dnt"), ("COOKIE", "Cookie"), ("SEC_FETCH_SITE", "Sec-Fetch-Site")])
+    @Test(arguments: [
+        ("USER_AGENT", "User-Agent"), ("X_FORWARDED_FOR", "X-Forwarded-For"), ("DNT", "Dnt"), ("COOKIE", "Cookie"),
+        ("SEC_FETCH_SITE", "Sec-Fetch-Site"),
+    ])
     func headerParametersGetTheirConventionalSpelling(_ parameter: String, _ header: String) {
         #expect(RequestDecoder.displayName(ofParameter: parameter) == header)
     }
@@ -156,7 +161,7 @@ struct ParameterNameTests {
 @Suite("Listening sockets")
 struct ListeningSocketTests {
     @Test func unixSocketGetsItsModeAndIsRemovedAtClose() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let path = "\(directory)/s.sock"
             var socket: ListeningSocket? = try ListeningSocket.open(.unix(path: path, mode: 0o660))
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
@@ -169,7 +174,7 @@ struct ListeningSocketTests {
     }
 
     @Test func staleSocketIsReplaced() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let path = "\(directory)/s.sock"
             try makeStaleSocket(at: path)
             let socket = try ListeningSocket.open(.unix(path: path, mode: 0o600))
@@ -178,7 +183,7 @@ struct ListeningSocketTests {
     }
 
     @Test func liveSocketIsRefused() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let path = "\(directory)/s.sock"
             let live = try ListeningSocket.open(.unix(path: path, mode: 0o600))
             #expect(throws: FastCGIError.socketInUse(path)) { try ListeningSocket.open(.unix(path: path, mode: 0o600)) }
@@ -187,7 +192,7 @@ struct ListeningSocketTests {
     }
 
     @Test func regularFileIsNeverReplaced() throws {
-        try withTemporaryDirectory { directory in
+        try withTemporaryPath { directory in
             let path = "\(directory)/notes.txt"
             try "keep me".write(toFile: path, atomically: true, encoding: .utf8)
             #expect(throws: FastCGIError.notASocket(path)) { try ListeningSocket.open(.unix(path: path, mode: 0o600)) }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TaskrFuzzing
+import Testing
 
 /// Every seed input and every input that once crashed a fuzz target
 /// (`Tests/fuzz/<corpus|regressions>/<target>/`) runs through its target again.

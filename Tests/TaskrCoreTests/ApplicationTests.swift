@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+
 @testable import TaskrCore
 
 @Suite("Routes: home, health, errors")

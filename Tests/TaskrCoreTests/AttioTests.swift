@@ -5,6 +5,7 @@ import HTTP
 import Sodium
 import Synchronization
 import Testing
+
 @testable import TaskrCore
 
 /// Signs up a user and returns the browser, logged in.
@@ -116,7 +117,9 @@ struct AttioCallbackTests {
         #expect(response.headers["Location"] == "/login")
     }
 
-    @Test(arguments: ["/integrations/attio/callback?code=x", "/integrations/attio/callback?code=x&state=", "/integrations/attio/callback?code=x&state=unknown"])
+    @Test(arguments: [
+        "/integrations/attio/callback?code=x", "/integrations/attio/callback?code=x&state=", "/integrations/attio/callback?code=x&state=unknown",
+    ])
     func missingOrUnknownStateIs403(_ target: String) async throws {
         let test = try await TestApp()
         var browser = try loggedIn(test)
@@ -298,7 +301,8 @@ struct AttioTasksTests {
         let test = try await TestApp()
         var browser = try loggedIn(test)
         try connect(&browser)
-        test.attio.fail("/v2/tasks", with: .status(401, body: #"{"status_code":401,"type":"auth_error","code":"unauthorized","message":"Token revoked"}"#))
+        test.attio.fail(
+            "/v2/tasks", with: .status(401, body: #"{"status_code":401,"type":"auth_error","code":"unauthorized","message":"Token revoked"}"#))
         let response = try browser.get("/")
         #expect(response.status == .ok)
         #expect(response.text.contains("Please connect Attio again"))
@@ -315,7 +319,11 @@ struct AttioTasksTests {
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        test.attio.fail("/v2/tasks", with: .status(429, headers: ["retry-after": formatter.string(from: retryAt)], body: #"{"status_code":429,"type":"rate_limit_error","code":"rate_limit_exceeded","message":"slow down"}"#))
+        test.attio.fail(
+            "/v2/tasks",
+            with: .status(
+                429, headers: ["retry-after": formatter.string(from: retryAt)],
+                body: #"{"status_code":429,"type":"rate_limit_error","code":"rate_limit_exceeded","message":"slow down"}"#))
         let first = try browser.get("/")
         #expect(first.status == .ok)
         #expect(first.text.contains("Attio asked Taskr to slow down"))
@@ -478,10 +486,11 @@ struct AttioKeyTests {
         try connect(&ann)
         var bob = try loggedIn(test, "bob")
         try test.database.write { db in
-            try db.execute(sql: """
-                INSERT INTO attio_connections (user_id, key_id, sealed_token, connected_at)
-                SELECT 2, key_id, sealed_token, connected_at FROM attio_connections WHERE user_id = 1
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO attio_connections (user_id, key_id, sealed_token, connected_at)
+                    SELECT 2, key_id, sealed_token, connected_at FROM attio_connections WHERE user_id = 1
+                    """)
         }
         #expect(try bob.get("/").text.contains("can no longer be read"))
         #expect(test.attio.requests(to: "/v2/tasks").count == 0)
@@ -646,7 +655,10 @@ struct AttioGateTests {
         // The account disappears while Attio answers: the row cannot be written.
         let database = test.database!
         test.attio.onExchange {
-            try? database.write { try $0.execute(sql: "PRAGMA foreign_keys = OFF"); try $0.execute(sql: "DELETE FROM users") }
+            try? database.write {
+                try $0.execute(sql: "PRAGMA foreign_keys = OFF")
+                try $0.execute(sql: "DELETE FROM users")
+            }
             try? database.write { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
         }
         let response = try connect(&ann)

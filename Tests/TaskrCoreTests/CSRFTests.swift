@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+
 @testable import TaskrCore
 
 @Suite("CSRF protection")
@@ -90,7 +91,9 @@ struct CSRFTests {
         try browser.get("/login")
         let request = try Request(
             method: .post, target: "/login",
-            headers: ["Host": "localhost", "Cookie": "taskr_visitor=\(try #require(browser.cookies["taskr_visitor"]))", "Content-Type": "application/json"],
+            headers: [
+                "Host": "localhost", "Cookie": "taskr_visitor=\(try #require(browser.cookies["taskr_visitor"]))", "Content-Type": "application/json",
+            ],
             body: Array(#"{"username":"ann"}"#.utf8))
         #expect(test.app.respond(to: request).status == .unsupportedMediaType)
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Testing
+
 @testable import TaskrCore
 
 /// Whether `needle`'s UTF-8 bytes stand anywhere in `haystack`'s: what a
@@ -8,7 +9,8 @@ import Testing
 /// `<` that a neighbouring combining mark or Prepend character fused into
 /// one Character with it.
 func bytes(_ haystack: String, contain needle: String) -> Bool {
-    let haystack = Array(haystack.utf8), needle = Array(needle.utf8)
+    let haystack = Array(haystack.utf8)
+    let needle = Array(needle.utf8)
     guard needle.count <= haystack.count else { return false }
     return (0...(haystack.count - needle.count)).contains { start in
         haystack[start..<(start + needle.count)].elementsEqual(needle)
@@ -75,7 +77,9 @@ struct EscapingTests {
     @Test func hostileWorkspaceAndMemberNamesStayText() async throws {
         let test = try await TestApp()
         test.attio.setSelf(#"{"active":true,"workspace_id":"ws-1","workspace_name":\#(Hostile.json(Hostile.tag)),"workspace_slug":"acme"}"#)
-        test.attio.setMembers(#"{"data":[{"id":{"workspace_id":"ws-1","workspace_member_id":"m-1"},"first_name":\#(Hostile.json(Hostile.quote)),"last_name":\#(Hostile.json(Hostile.arabicTag)),"email_address":"ada@example.com"}]}"#)
+        test.attio.setMembers(
+            #"{"data":[{"id":{"workspace_id":"ws-1","workspace_member_id":"m-1"},"first_name":\#(Hostile.json(Hostile.quote)),"last_name":\#(Hostile.json(Hostile.arabicTag)),"email_address":"ada@example.com"}]}"#
+        )
         var browser = try loggedIn(test)
         try connect(&browser)
         let html = try browser.get("/").text

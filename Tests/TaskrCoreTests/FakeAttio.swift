@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Synchronization
+
 @testable import TaskrCore
 
 /// Attio as the application's ``HTTPClient`` sees it, in process: answers
@@ -8,7 +9,8 @@ import Synchronization
 /// told to fail in each of the ways the pages must survive.
 final class FakeAttio: HTTPClient {
     enum Failure: Sendable {
-        case status(Int, headers: [String: String] = [:], body: String = #"{"status_code":500,"type":"api_error","code":"internal","message":"boom"}"#)
+        case status(
+            Int, headers: [String: String] = [:], body: String = #"{"status_code":500,"type":"api_error","code":"internal","message":"boom"}"#)
         case timeout
         case malformedJSON
         /// Answers normally once the semaphore is signalled.
@@ -72,7 +74,8 @@ final class FakeAttio: HTTPClient {
         case "/v2/tasks":
             return json(state.withLock { $0.tasksJSON })
         default:
-            return OutboundResponse(status: 404, body: Data(#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no"}"#.utf8))
+            return OutboundResponse(
+                status: 404, body: Data(#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no"}"#.utf8))
         }
     }
 

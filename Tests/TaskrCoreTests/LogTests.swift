@@ -2,6 +2,7 @@ import Foundation
 import HTTP
 import Logging
 import Testing
+
 @testable import TaskrCore
 
 @Suite("Logs: one line per event, whatever a request sends")

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import Sodium
 import Testing
+
 @testable import TaskrCore
 
 @Suite("Routes: log-in and log-out")

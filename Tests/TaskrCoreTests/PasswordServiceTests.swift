@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
-import Synchronization
 import HTTP
+import Synchronization
 import Testing
+
 @testable import TaskrCore
 
 @Suite("Password hashing service")
@@ -26,10 +27,14 @@ struct PasswordServiceTests {
     /// bound the answer is 503 at once, not after the permit wait.
     @Test(.timeLimit(.minutes(1))) func beyondTheWaitingBoundA503ComesAtOnce() throws {
         let service = try PasswordService(concurrentHashes: 1, maximumWaiting: 1, permitWait: .seconds(30))
-        let release = DispatchSemaphore(value: 0), running = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let running = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) {
-            _ = try? service.withPermit { running.signal(); release.wait() }
+            _ = try? service.withPermit {
+                running.signal()
+                release.wait()
+            }
         }
         running.wait()
         let waiterDone = Mutex(false)

@@ -3,6 +3,7 @@ import GRDB
 import HTTP
 import Sodium
 import Testing
+
 @testable import TaskrCore
 
 @Suite("Sessions and cookies")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Sodium
 import Testing
+
 @testable import TaskrCore
 
 @Suite("Configuration")
@@ -30,7 +31,10 @@ struct SettingsTests {
         #expect(settings.sessionPolicy.maximumAge == 86_400)
     }
 
-    @Test(arguments: [("TASKR_SESSION_IDLE_MINUTES", "0"), ("TASKR_SESSION_IDLE_MINUTES", "ten"), ("TASKR_SESSION_MAX_HOURS", "-1"), ("TASKR_SESSION_MAX_HOURS", "1.5")])
+    @Test(arguments: [
+        ("TASKR_SESSION_IDLE_MINUTES", "0"), ("TASKR_SESSION_IDLE_MINUTES", "ten"), ("TASKR_SESSION_MAX_HOURS", "-1"),
+        ("TASKR_SESSION_MAX_HOURS", "1.5"),
+    ])
     func malformedSessionLimitStopsStartUpNamingTheVariable(_ variable: String, _ value: String) async throws {
         do {
             _ = try await load([variable: value])

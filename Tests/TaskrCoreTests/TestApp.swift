@@ -4,6 +4,7 @@ import HTTP
 import Logging
 import Sodium
 import Synchronization
+
 @testable import TaskrCore
 
 /// A clock that moves only when a test says so.
@@ -198,4 +199,3 @@ struct Browser {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
     }
 }
-

@@ -4,6 +4,7 @@ import HTTP
 import Logging
 import Sodium
 @_exported import TestSupport
+
 @testable import TaskrCore
 
 /// A fresh application on a temporary database.

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import Synchronization
 import Testing
+
 @testable import TaskrCore
 
 @Suite("Log-in throttling")

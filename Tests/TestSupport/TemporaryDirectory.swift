@@ -10,7 +10,7 @@ public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async ret
 }
 
 /// The same, for synchronous tests, with the directory as a path.
-public func withTemporaryDirectory<T>(_ body: (String) throws -> T) rethrows -> T {
+public func withTemporaryPath<T>(_ body: (String) throws -> T) rethrows -> T {
     let directory = makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     return try body(directory.path)

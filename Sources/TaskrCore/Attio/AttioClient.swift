@@ -13,24 +13,28 @@ struct AttioClient: Sendable {
     /// documents neither (scopes are set in the app's settings).
     func authorizeURL(state: String) -> URL {
         var components = URLComponents(url: settings.authorizeURL, resolvingAgainstBaseURL: false)!
-        components.percentEncodedQueryItems = (components.percentEncodedQueryItems ?? []) + [
-            URLQueryItem(name: "response_type", value: "code"),
-            URLQueryItem(name: "client_id", value: Self.formEncode(settings.clientID ?? "")),
-            URLQueryItem(name: "redirect_uri", value: Self.formEncode(settings.redirectURI.absoluteString)),
-            URLQueryItem(name: "state", value: Self.formEncode(state)),
-        ]
+        components.percentEncodedQueryItems =
+            (components.percentEncodedQueryItems ?? []) + [
+                URLQueryItem(name: "response_type", value: "code"),
+                URLQueryItem(name: "client_id", value: Self.formEncode(settings.clientID ?? "")),
+                URLQueryItem(name: "redirect_uri", value: Self.formEncode(settings.redirectURI.absoluteString)),
+                URLQueryItem(name: "state", value: Self.formEncode(state)),
+            ]
         return components.url!
     }
 
     /// Redeems an authorization code for an access token, server to server.
     func exchange(code: String) throws(AttioFailure) -> String {
-        let response = try send(form(settings.tokenURL, [
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": settings.redirectURI.absoluteString,
-            "client_id": settings.clientID ?? "",
-            "client_secret": settings.clientSecret ?? "",
-        ], timeout: 10))
+        let response = try send(
+            form(
+                settings.tokenURL,
+                [
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": settings.redirectURI.absoluteString,
+                    "client_id": settings.clientID ?? "",
+                    "client_secret": settings.clientSecret ?? "",
+                ], timeout: 10))
         let token = try decode(AttioModels.TokenResponse.self, from: response).accessToken
         guard !token.isEmpty else { throw .unavailable(reason: "empty access_token") }
         return token
@@ -39,11 +43,14 @@ struct AttioClient: Sendable {
     /// Revokes `token` at Attio. Best effort: failures are returned, not thrown.
     func revoke(token: String) -> AttioFailure? {
         do {
-            _ = try send(form(settings.revokeURL, [
-                "token": token,
-                "client_id": settings.clientID ?? "",
-                "client_secret": settings.clientSecret ?? "",
-            ], timeout: 3))
+            _ = try send(
+                form(
+                    settings.revokeURL,
+                    [
+                        "token": token,
+                        "client_id": settings.clientID ?? "",
+                        "client_secret": settings.clientSecret ?? "",
+                    ], timeout: 3))
             return nil
         } catch {
             return error
@@ -70,8 +77,9 @@ struct AttioClient: Sendable {
     private func get(_ path: String, token: String, timeout: TimeInterval) throws(AttioFailure) -> OutboundResponse {
         let base = settings.apiURL.absoluteString.hasSuffix("/") ? settings.apiURL.absoluteString : settings.apiURL.absoluteString + "/"
         guard let url = URL(string: base + path) else { throw .unavailable(reason: "bad API URL") }
-        return try send(OutboundRequest(
-            url: url, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"], timeout: timeout))
+        return try send(
+            OutboundRequest(
+                url: url, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"], timeout: timeout))
     }
 
     private func form(_ url: URL, _ fields: KeyValuePairs<String, String>, timeout: TimeInterval) -> OutboundRequest {

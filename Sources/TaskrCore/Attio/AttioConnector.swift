@@ -53,9 +53,10 @@ struct AttioConnector: Sendable {
         }
         let previous = try connections.connection(userID: user.id)
         do {
-            try connections.save(AttioConnection(
-                userID: user.id, sealedToken: sealer.seal(token, userID: user.id),
-                workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now()))
+            try connections.save(
+                AttioConnection(
+                    userID: user.id, sealedToken: sealer.seal(token, userID: user.id),
+                    workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now()))
         } catch {
             revoke(token, of: user, why: "it could not be stored")
             throw error

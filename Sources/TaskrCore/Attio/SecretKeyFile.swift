@@ -38,7 +38,9 @@ public enum SecretKeyFile {
             guard let key = try read(path) else { throw KeyFileError(path: path, reason: "it vanished while starting") }
             return key
         }
-        logger.warning("TASKR_SECRET_KEY is not set: generated a key into \(path) (mode 0600). Back it up with the database; without it the stored Attio tokens cannot be read.")
+        logger.warning(
+            "TASKR_SECRET_KEY is not set: generated a key into \(path) (mode 0600). Back it up with the database; without it the stored Attio tokens cannot be read."
+        )
         return key
     }
 }

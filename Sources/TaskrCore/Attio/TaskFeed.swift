@@ -103,7 +103,9 @@ final class TaskFeed: Sendable {
     /// do not (tampered, copied to another user) is dropped.
     private func openToken(of user: User, _ connection: AttioConnection) throws -> String? {
         guard sealer.knowsKey(of: connection.sealedToken) else {
-            logger.warning("the stored Attio token of user \(user.id) is sealed under key \(connection.sealedToken.keyID), which this process does not hold; keeping it")
+            logger.warning(
+                "the stored Attio token of user \(user.id) is sealed under key \(connection.sealedToken.keyID), which this process does not hold; keeping it"
+            )
             return nil
         }
         guard let (token, needsReseal) = sealer.open(connection.sealedToken, userID: user.id) else {

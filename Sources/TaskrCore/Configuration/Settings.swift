@@ -1,7 +1,7 @@
-public import Logging
-public import Sodium
 import Configuration
 import Foundation
+public import Logging
+public import Sodium
 
 /// Taskr's settings, loaded once at start-up into an immutable value.
 ///

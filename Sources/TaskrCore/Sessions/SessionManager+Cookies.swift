@@ -32,8 +32,9 @@ extension SessionManager {
             }
         }
         if let nonce = context.newVisitorNonce {
-            response.setCookie(SetCookie(
-                name: VisitorCSRF.cookieName, value: nonce, path: "/", secure: context.secure, httpOnly: true, sameSite: .lax))
+            response.setCookie(
+                SetCookie(
+                    name: VisitorCSRF.cookieName, value: nonce, path: "/", secure: context.secure, httpOnly: true, sameSite: .lax))
         }
     }
 }

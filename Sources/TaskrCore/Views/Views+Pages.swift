@@ -5,9 +5,12 @@ extension Views {
     /// `GET /`: logged out, or logged in as `user` (with the forms' token)
     /// and what there is to show of Attio.
     func home(user: User?, csrf: String?, attio: Dashboard = .notConnected) -> String {
-        render("home", HomePage(user: user.map { user in
-            HomePage.LoggedIn(username: user.username, csrf: csrf ?? "", attio: attio)
-        }))
+        render(
+            "home",
+            HomePage(
+                user: user.map { user in
+                    HomePage.LoggedIn(username: user.username, csrf: csrf ?? "", attio: attio)
+                }))
     }
 
     /// The sign-up form, with the username typed so far and what was wrong.

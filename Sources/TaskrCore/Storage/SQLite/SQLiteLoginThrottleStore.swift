@@ -17,9 +17,10 @@ struct SQLiteLoginThrottleStore: LoginThrottleStore {
                     db, sql: "SELECT failures, last_failure_at FROM login_throttle WHERE key = ?", arguments: [Data(key)]
                 ).map { LoginFailures(count: $0[0], last: Date(unixTime: $0[1])) }
             }
-            let decision = decide(ThrottleCounters(
-                pair: try read(keys.pair), address: try read(keys.address), username: try read(keys.username),
-                trusted: try read(keys.trusted)))
+            let decision = decide(
+                ThrottleCounters(
+                    pair: try read(keys.pair), address: try read(keys.address), username: try read(keys.username),
+                    trusted: try read(keys.trusted)))
             guard case .admitted = decision else { return (decision, commit: false) }
             for (key, owner) in [(keys.pair, keys.username), (keys.address, nil), (keys.username, keys.username)] {
                 try db.execute(
