@@ -107,17 +107,24 @@ public final class Server: Sendable {
             shutdown()
             return
         }
-        // One epoll instance per worker. The listening socket is registered
-        // EPOLLEXCLUSIVE, so a new connection wakes one worker rather than
-        // all of them (poll would wake every worker, and all but one would
-        // find nothing to accept); the wake pipe wakes every worker.
-        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else {
-            logger.critical("epoll_create1 failed: \(String(cString: strerror(errno))); worker not started")
+        guard let epoll = makeEpoll() else {
             shutdown()
             return
         }
         defer { close(epoll) }
+        serve(request, waitingOn: epoll)
+    }
+
+    /// One epoll instance per worker. The listening socket is registered
+    /// EPOLLEXCLUSIVE, so a new connection wakes one worker rather than all
+    /// of them (poll would wake every worker, and all but one would find
+    /// nothing to accept); the wake pipe wakes every worker.
+    private func makeEpoll() -> Int32? {
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else {
+            logger.critical("epoll_create1 failed: \(String(cString: strerror(errno))); worker not started")
+            return nil
+        }
         var listening = epoll_event()
         listening.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
         listening.data.fd = socket.fd
@@ -128,9 +135,14 @@ public final class Server: Sendable {
             epoll_ctl(epoll, EPOLL_CTL_ADD, wakeRead, &waking) == 0
         else {
             logger.critical("epoll_ctl failed: \(String(cString: strerror(errno))); worker not started")
-            shutdown()
-            return
+            close(epoll)
+            return nil
         }
+        return epoll
+    }
+
+    /// Accepts and answers until shutdown wakes the worker or the listening socket fails.
+    private func serve(_ request: UnsafeMutablePointer<FCGX_Request>, waitingOn epoll: Int32) {
         var events = [epoll_event](repeating: epoll_event(), count: 2)
         while !stopping.load(ordering: .acquiring) {
             let ready = epoll_wait(epoll, &events, Int32(events.count), -1)

@@ -11,19 +11,7 @@ enum FastCGIFuzzing {
     /// Entries are split at NUL (C strings cannot hold one); an empty entry
     /// ends the params and everything after it is stdin.
     static func params(_ input: [UInt8]) {
-        var entries: [ArraySlice<UInt8>] = []
-        var body: ArraySlice<UInt8> = []
-        var rest = input[...]
-        while !rest.isEmpty {
-            let end = rest.firstIndex(of: 0) ?? rest.endIndex
-            let entry = rest[..<end]
-            rest = end == rest.endIndex ? [] : rest[(end + 1)...]
-            if entry.isEmpty {
-                body = rest
-                break
-            }
-            entries.append(entry)
-        }
+        let (entries, body) = split(input)
 
         // A NULL-terminated `char **`, as `FCGX_Request.envp` is.
         var environment: [UnsafeMutablePointer<CChar>?] = entries.map { entry in
@@ -62,6 +50,25 @@ enum FastCGIFuzzing {
                 "decoding failed with \(error.status)")
         }
 
+        checkOutput(params)
+    }
+
+    /// The params' entries, split at NUL, and the stdin after the empty one.
+    private static func split(_ input: [UInt8]) -> (entries: [ArraySlice<UInt8>], body: ArraySlice<UInt8>) {
+        var entries: [ArraySlice<UInt8>] = []
+        var rest = input[...]
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: 0) ?? rest.endIndex
+            let entry = rest[..<end]
+            rest = end == rest.endIndex ? [] : rest[(end + 1)...]
+            if entry.isEmpty { return (entries, rest) }
+            entries.append(entry)
+        }
+        return (entries, [])
+    }
+
+    /// What a request's params may never do to the log line or the response head.
+    private static func checkOutput(_ params: [String: String]) {
         // What reaches the access log never carries the query (OAuth codes).
         let logged = Server.loggablePath(params["REQUEST_URI"])
         precondition(!logged.contains("?"), "the logged path carries a query")

@@ -1,0 +1,132 @@
+import Dispatch
+import Foundation
+import GRDB
+import HTTP
+import Sodium
+import Synchronization
+import Testing
+
+@testable import TaskrCore
+
+/// Two connected users' home pages hang in Attio's tasks endpoint until
+/// `release` is signalled twice, filling the test application's two slots.
+/// - Returns: the group the two parked requests leave when they finish.
+func fillTheAttioGate(_ test: TestApp, release: DispatchSemaphore, names: [String] = ["bob", "cyd"]) throws -> DispatchGroup {
+    var browsers: [Browser] = []
+    for name in names {
+        var browser = try loggedIn(test, name)
+        try connect(&browser)
+        browsers.append(browser)
+    }
+    test.attio.fail("/v2/tasks", with: .hang(release))
+    let parked = DispatchGroup()
+    for browser in browsers {
+        parked.enter()
+        Thread {
+            var visitor = browser
+            _ = try? visitor.get("/")
+            parked.leave()
+        }.start()
+    }
+    #expect(eventually { test.attio.requests(to: "/v2/tasks").count == 2 })
+    return parked
+}
+
+@Suite("Attio: every call through the gate")
+struct AttioGateTests {
+    /// A busy moment does not fail a connection: the exchange waits briefly for a slot.
+    @Test(.timeLimit(.minutes(1))) func theTokenExchangeWaitsBrieflyForAFreeSlot() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        let release = DispatchSemaphore(value: 0)
+        let parked = try fillTheAttioGate(test, release: release)
+        let attio = test.attio
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+            attio.fail("/v2/tasks", with: nil)
+            release.signal()
+        }
+        #expect(try connect(&ann).status == .seeOther)
+        release.signal()
+        parked.wait()
+    }
+
+    /// With every slot held longer than the wait, the callback gets 503 and Attio is not called.
+    @Test(.timeLimit(.minutes(1))) func theTokenExchangeGives503WhenNoSlotFrees() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        let release = DispatchSemaphore(value: 0)
+        let parked = try fillTheAttioGate(test, release: release)
+        let exchangesBefore = test.attio.requests(to: "/oauth/token").count
+        let response = try connect(&ann)
+        #expect(response.status == .serviceUnavailable)
+        #expect(response.text.contains("Attio is slow to answer right now"))
+        #expect(test.attio.requests(to: "/oauth/token").count == exchangesBefore, "not called")
+        #expect(try test.count("attio_connections") == 2)
+        release.signal()
+        release.signal()
+        parked.wait()
+        test.attio.fail("/v2/tasks", with: nil)
+        #expect(try connect(&ann).status == .seeOther, "once the gate is free, it works")
+    }
+
+    @Test func afterNoAnswerTheTokenExchangeIsNotTried() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        try connect(&ann)
+        test.attio.fail("/v2/tasks", with: .timeout)
+        try ann.get("/")
+        test.attio.fail("/v2/tasks", with: nil)
+        let exchanges = test.attio.requests(to: "/oauth/token").count
+        #expect(try connect(&ann).status == .serviceUnavailable)
+        #expect(test.attio.requests(to: "/oauth/token").count == exchanges)
+        test.clock.advance(by: 10)
+        #expect(try connect(&ann).status == .seeOther)
+    }
+
+    @Test func revocationAfterNoAnswerIsNotTriedButTheTokenIsForgotten() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        try connect(&ann)
+        test.attio.fail("/v2/tasks", with: .timeout)
+        try ann.get("/")
+        let home = try ann.get("/")
+        try ann.post("/integrations/attio/disconnect", [("_csrf", Browser.csrf(in: home) ?? "")])
+        #expect(test.attio.requests(to: "/oauth/revoke").isEmpty)
+        #expect(try test.count("attio_connections") == 0)
+        #expect(test.logs.text.contains("revoking an Attio token of user 1 (the user disconnected) failed: not called"))
+    }
+
+    @Test func reconnectingRevokesTheTokenItReplaces() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        try connect(&ann)
+        let first = test.attio.lastIssuedToken
+        #expect(test.attio.requests(to: "/oauth/revoke").isEmpty)
+        try connect(&ann)
+        let second = test.attio.lastIssuedToken
+        let revoked = test.attio.requests(to: "/oauth/revoke").map { String(decoding: $0.body ?? Data(), as: UTF8.self) }
+        #expect(revoked.count == 1)
+        #expect(revoked.first?.contains("token=\(first)") == true)
+        #expect(try ann.get("/").text.contains("Your Attio tasks"))
+        #expect(test.attio.requests(to: "/v2/tasks").last?.headers["Authorization"] == "Bearer \(second)")
+    }
+
+    @Test func aTokenThatCannotBeStoredIsRevoked() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        // The account disappears while Attio answers: the row cannot be written.
+        let database = test.database!
+        test.attio.onExchange {
+            try? database.write {
+                try $0.execute(sql: "PRAGMA foreign_keys = OFF")
+                try $0.execute(sql: "DELETE FROM users")
+            }
+            try? database.write { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
+        }
+        let response = try connect(&ann)
+        #expect(response.status == .internalServerError)
+        #expect(try test.count("attio_connections") == 0)
+        let revoked = test.attio.requests(to: "/oauth/revoke").map { String(decoding: $0.body ?? Data(), as: UTF8.self) }
+        #expect(revoked.count == 1 && revoked[0].contains("token=\(test.attio.lastIssuedToken)"))
+    }
+}
