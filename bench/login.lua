@@ -1,7 +1,8 @@
--- wrk script for the log-in benchmark: every request is a real, successful
--- log-in, each with its own visitor session and CSRF token (a log-in ends
--- the session it came from, so none can be used twice). The pairs come from
--- a file of "cookie csrf" lines; each wrk thread takes every n-th line.
+-- wrk script for the log-in benchmark: every request is a real log-in with
+-- the right password, each with a visitor's nonce cookie and its CSRF
+-- token. The pairs come from a file of "cookie csrf" lines; each wrk thread
+-- takes every n-th line. Past the password queue (as many hashes running
+-- and waiting as cores, twice), log-ins get 503 at once: the flood guard.
 local threads = {}
 local counter = 0
 
@@ -30,7 +31,7 @@ function request()
     local line = pairs_[((next_pair - 1) % #pairs_) + 1]
     local cookie, csrf = line:match("^(%S+) (%S+)$")
     return wrk.format("POST", "/login", {
-        ["Cookie"] = "taskr_session=" .. cookie,
+        ["Cookie"] = "taskr_visitor=" .. cookie,
         ["Content-Type"] = "application/x-www-form-urlencoded",
     }, body_prefix .. csrf)
 end

@@ -183,7 +183,7 @@ row "GET /healthz (vs hello)" taskr-healthz hello-healthz ""
 row "GET / logged out (vs hello)" taskr-home hello-home 90
 row "GET / logged in, not connected (vs SQLite read)" taskr-home-in sqlite-home-in 90
 row "GET / logged in, connected (stand-in)" taskr-home-connected "" ""
-row "POST /login, 64 concurrent (log-ins/s)" taskr-login "" ""
+row "POST /login, 64 concurrent (log-ins/s; errors = 503s past the password queue, by design)" taskr-login "" ""
 echo
 rss_verdict=$(awk -v a="$rss_after_first" -v b="$rss_after_last" 'BEGIN { print (b <= 32768 && b <= a * 1.05) ? "met" : "MISSED" }')
 echo "taskr RSS: $((rss_after_first / 1024)) MiB after round 1 ($served_after_first requests), $((rss_after_last / 1024)) MiB after round $rounds ($served_after_last requests): $((file_after_last / 1024)) MiB of it mapped files (shared libraries), $((anon_after_first / 1024)) → $((anon_after_last / 1024)) MiB anonymous; peak $((hwm_home / 1024)) MiB (start-up included); after the log-ins $((rss_after_login / 1024)) MiB, peak $((hwm_login / 1024)) MiB. Target ≤ 32 MiB and not growing: $rss_verdict"
