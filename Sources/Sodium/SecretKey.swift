@@ -19,10 +19,7 @@ public struct SecretKey: Sendable, Equatable, CustomStringConvertible {
     public init(bytes: [UInt8]) throws(SodiumError) {
         guard bytes.count == Self.byteCount else { throw .invalidInput("a secret key must be 32 bytes") }
         self.bytes = bytes
-        self.id = SHA256.hash(Array("taskr key id".utf8) + bytes).prefix(8).map { byte in
-            let hex = Array("0123456789abcdef".utf8)
-            return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
-        }.joined()
+        self.id = Hex.encode(SHA256.hash(Array("taskr key id".utf8) + bytes).prefix(8))
     }
 
     /// A new random key.

@@ -88,6 +88,9 @@ struct SecretKeyTests {
         let key = try SecretKey(bytes: bytes)
         #expect(key.id == (try SecretKey(bytes: bytes)).id)
         #expect(key.id.count == 16)
+        // Stored beside every sealed token: the same key must keep the same id
+        // (the first 8 bytes of SHA-256("taskr key id" ‖ key), lower-case hex).
+        #expect(try SecretKey(bytes: [UInt8](repeating: 0xAB, count: 32)).id == "4e470e6687ee1d0c")
         #expect(key.id != SecretKey.generate().id)
         #expect(!String(describing: key).contains(key.base64URL))
         #expect(throws: SodiumError.self) { try SecretKey(bytes: [1, 2, 3]) }

@@ -117,11 +117,7 @@ struct AttioGateTests {
         // The account disappears while Attio answers: the row cannot be written.
         let database = test.database!
         test.attio.onExchange {
-            try? database.write {
-                try $0.execute(sql: "PRAGMA foreign_keys = OFF")
-                try $0.execute(sql: "DELETE FROM users")
-            }
-            try? database.write { try $0.execute(sql: "PRAGMA foreign_keys = ON") }
+            try? database.write { try $0.execute(sql: "DELETE FROM users") }
         }
         let response = try connect(&ann)
         #expect(response.status == .internalServerError)

@@ -1,4 +1,5 @@
 import Foundation
+import Sodium
 
 /// The client address a throttle counts by: nginx's `REMOTE_ADDR`.
 ///
@@ -18,6 +19,6 @@ enum ClientAddress {
         if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
             return bytes[12...].map(String.init).joined(separator: ".")
         }
-        return bytes[0..<8].map { String(format: "%02x", $0) }.joined() + "::/64"
+        return Hex.encode(bytes[0..<8]) + "::/64"
     }
 }

@@ -109,12 +109,6 @@ struct ThrottleKeys: Sendable, Equatable {
         self.address = SHA256.hash(Array("address\u{0}\(client)".utf8))
         trusted = SHA256.hash(Array("trusted\u{0}\(usernameKey)\u{0}\(client)".utf8))
     }
-
-    /// The digest every counter of `usernameKey` is filed under, for
-    /// clearing them all (an operator's unlock).
-    static func usernameDigest(_ usernameKey: String) -> [UInt8] {
-        SHA256.hash(Array("username\u{0}\(usernameKey)".utf8))
-    }
 }
 
 /// Failed log-ins under one key.

@@ -57,9 +57,7 @@ public struct Application: Sendable {
     /// route (a web server's adapter could not decode it: 400, 413), in
     /// Taskr's own style.
     public func errorPage(for error: HTTPError) -> Response {
-        var response = page(for: error)
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        Self.notCached(page(for: error))
     }
 
     /// Routes and answers one request.
@@ -121,10 +119,14 @@ public struct Application: Sendable {
         } catch {
             response = page(for: error, request)
         }
-        // Pages carry CSRF tokens and user data: no cache may keep them.
-        if response.headers["Cache-Control"] == nil {
-            response.headers["Cache-Control"] = "no-store"
-        }
+        return Self.notCached(response)
+    }
+
+    /// Pages carry CSRF tokens and user data: no cache may keep them,
+    /// unless the handler said otherwise.
+    private static func notCached(_ response: Response) -> Response {
+        var response = response
+        if response.headers["Cache-Control"] == nil { response.headers["Cache-Control"] = "no-store" }
         return response
     }
 

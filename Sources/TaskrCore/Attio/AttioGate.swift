@@ -64,7 +64,4 @@ final class AttioGate: Sendable {
         let now = clock.now()
         pausedUntil.withLock { $0 = $0.filter { $0.value > now } }
     }
-
-    /// The users paused now (tests).
-    var pausedUsers: Set<Int64> { Set(pausedUntil.withLock { Array($0.keys) }) }
 }

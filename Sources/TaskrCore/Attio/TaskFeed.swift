@@ -39,9 +39,10 @@ final class TaskFeed: Sendable {
     /// notice, and only a 401 drops the token.
     func dashboard(for user: User, connection: AttioConnection?) throws -> Dashboard {
         guard let connection else { return .notConnected }
-        guard let token = try openToken(of: user, connection) else {
-            let readable = sealer.knowsKey(of: connection.sealedToken)
-            return Dashboard(isConnected: false, notice: readable ? .tokenUnreadable : .tokenUnderUnknownKey)
+        let token: String
+        switch try openToken(of: user, connection) {
+        case let .opened(opened): token = opened
+        case let .unreadable(notice): return Dashboard(isConnected: false, notice: notice)
         }
         var dashboard = Dashboard(isConnected: true, workspaceName: connection.workspaceName)
         let now = clock.now()
@@ -96,28 +97,34 @@ final class TaskFeed: Sendable {
         Set(recentTasks.withLock { Array($0.keys) } + memberNames.withLock { Array($0.keys) })
     }
 
+    private enum StoredToken {
+        case opened(String)
+        /// Not readable here; the notice says what became of it.
+        case unreadable(AttioNotice)
+    }
+
     /// The plaintext token, re-sealed under the current key when an older
-    /// one sealed it; nil when it cannot be read. A token under a key id
-    /// this process does not hold is kept (a key change may be rolling out
-    /// and another process hold that key); one our keys should open but
-    /// do not (tampered, copied to another user) is dropped.
-    private func openToken(of user: User, _ connection: AttioConnection) throws -> String? {
+    /// one sealed it. A token under a key id this process does not hold is
+    /// kept (a key change may be rolling out and another process hold that
+    /// key); one our keys should open but do not (tampered, copied to
+    /// another user) is dropped.
+    private func openToken(of user: User, _ connection: AttioConnection) throws -> StoredToken {
         guard sealer.knowsKey(of: connection.sealedToken) else {
             logger.warning(
                 "the stored Attio token of user \(user.id) is sealed under key \(connection.sealedToken.keyID), which this process does not hold; keeping it"
             )
-            return nil
+            return .unreadable(.tokenUnderUnknownKey)
         }
         guard let (token, needsReseal) = sealer.open(connection.sealedToken, userID: user.id) else {
             logger.warning("the stored Attio token of user \(user.id) opens with none of the configured keys; dropping it")
             try connections.delete(userID: user.id)
-            return nil
+            return .unreadable(.tokenUnreadable)
         }
         if needsReseal {
             try connections.updateSealedToken(userID: user.id, to: sealer.seal(token, userID: user.id))
             logger.info("re-sealed the Attio token of user \(user.id) under the current key")
         }
-        return token
+        return .opened(token)
     }
 
     /// The tasks, ready to show, through the gate (the home page never waits for a slot).

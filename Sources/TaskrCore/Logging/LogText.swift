@@ -6,6 +6,9 @@ enum LogText {
     /// marks) written as `\u{…}` escapes, newlines and tabs as `\n`, `\r`,
     /// `\t`, and the backslash doubled so an escape cannot be faked.
     static func escape(_ value: String) -> String {
+        // Every request logs a line: printable ASCII without a backslash (the
+        // usual case) is returned as it is, without a Unicode property lookup.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) { return value }
         guard value.unicodeScalars.contains(where: needsEscape) else { return value }
         var escaped = ""
         escaped.reserveCapacity(value.utf8.count + 8)

@@ -28,7 +28,7 @@ struct SecurityLog: Sendable {
     private func who(_ usernameKey: String, _ userID: Int64?) -> String {
         if let userID { return "user \(userID)" }
         let digest = digestKey.authenticationCode(Array("taskr log name\u{0}\(usernameKey)".utf8))
-        return "name #" + digest.prefix(6).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return "name #" + Hex.encode(digest.prefix(6))
     }
 
     private func address(_ request: Request) -> String {
