@@ -13,7 +13,7 @@ struct LoginController: Controller {
     let clock: any WallClock
     let securityLog: SecurityLog
 
-    /// Right credentials: a new session (the pre-login id stops working),
+    /// Right credentials: a new session (replacing any the browser held),
     /// 303 to `/`. Wrong ones: 401 with one message for an unknown user and
     /// a wrong password. Locked by the throttle: 429 without a password check.
     func submit(_ request: Request, _ context: inout RequestContext) throws -> Response {
