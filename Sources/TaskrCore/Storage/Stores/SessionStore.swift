@@ -11,7 +11,7 @@ struct SessionRecord: Sendable {
 /// Where sessions live. Routes use ``SessionManager``, never this directly.
 protocol SessionStore: Sendable {
     /// Saves `session`, deleting the session `replacing` in the same
-    /// transaction (the pre-login session at log-in, so its id stops working).
+    /// transaction (the session the browser held at sign-up or log-in, so its id stops working).
     func insert(_ session: Session, replacing: [UInt8]?) throws
     /// The session with everything a page needs about its visitor (the
     /// user, the Attio connection): one query, as every request makes it.
