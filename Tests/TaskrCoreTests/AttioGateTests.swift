@@ -40,11 +40,13 @@ struct AttioGateTests {
         var ann = try loggedIn(test, "ann")
         let release = DispatchSemaphore(value: 0)
         let parked = try fillTheAttioGate(test, release: release)
-        let attio = test.attio
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) {
+        let (attio, gate) = (test.attio, test.app.attioGate)
+        // One parked call finishes once the exchange is seen waiting for a slot.
+        Thread {
+            _ = eventually { gate.callsWaitingForASlot == 1 }
             attio.fail("/v2/tasks", with: nil)
             release.signal()
-        }
+        }.start()
         #expect(try connect(&ann).status == .seeOther)
         release.signal()
         parked.wait()

@@ -22,6 +22,8 @@ public struct Application: Sendable {
     var taskFeed: TaskFeed { services.taskFeed }
     /// The Argon2id queue (tests hold its permits to fill it).
     var passwords: PasswordService { services.passwords }
+    /// The Attio call gate (tests watch calls waiting for a slot).
+    var attioGate: AttioGate { services.attioGate }
 
     /// - Parameters:
     ///   - secretKey: seals Attio tokens (``Settings/secretKey``, or the key file's).

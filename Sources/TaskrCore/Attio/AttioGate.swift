@@ -14,6 +14,7 @@ final class AttioGate: Sendable {
     private let slots: DispatchSemaphore
     private let quietUntil = Mutex<Date>(.distantPast)
     private let pausedUntil = Mutex<[Int64: Date]>([:])
+    private let waiting = Atomic<Int>(0)
     private let clock: any WallClock
     private let logger: Logger
 
@@ -30,9 +31,7 @@ final class AttioGate: Sendable {
     ///   is in its quiet period, or when no slot frees up within `wait`. A
     ///   call that gets no answer starts the quiet period.
     func call<T>(waiting wait: TimeInterval = 0, _ body: () throws(AttioFailure) -> T) throws(AttioFailure) -> T {
-        guard quietUntil.withLock({ $0 }) <= clock.now(),
-            slots.wait(timeout: .now() + .milliseconds(Int(wait * 1000))) == .success
-        else { throw .busy }
+        guard quietUntil.withLock({ $0 }) <= clock.now(), takeSlot(waiting: wait) else { throw .busy }
         defer { slots.signal() }
         do {
             return try body()
@@ -41,6 +40,17 @@ final class AttioGate: Sendable {
             quietUntil.withLock { $0 = clock.now().addingTimeInterval(Self.pauseAfterNoAnswer) }
             throw .noAnswer(reason: reason)
         }
+    }
+
+    /// How many calls are waiting for a slot right now.
+    var callsWaitingForASlot: Int { waiting.load(ordering: .relaxed) }
+
+    private func takeSlot(waiting wait: TimeInterval) -> Bool {
+        if slots.wait(timeout: .now()) == .success { return true }
+        guard wait > 0 else { return false }
+        waiting.add(1, ordering: .relaxed)
+        defer { waiting.subtract(1, ordering: .relaxed) }
+        return slots.wait(timeout: .now() + .milliseconds(Int(wait * 1000))) == .success
     }
 
     /// Attio asked to wait with this user's calls until `until` (a 429).
