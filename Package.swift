@@ -74,7 +74,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
-            resources: [.copy("Templates")],
+            resources: [.copy("Templates"), .copy("CommonPasswords")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

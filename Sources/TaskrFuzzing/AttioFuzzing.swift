@@ -139,6 +139,14 @@ private final class MemoryConnections: AttioConnectionStore {
         rows.withLock { $0[userID]?.sealedToken = sealed }
     }
     func delete(userID: Int64) throws { _ = rows.withLock { $0.removeValue(forKey: userID) } }
+    func all() throws -> [AttioConnection] { rows.withLock { $0.values.sorted { $0.userID < $1.userID } } }
+    func replaceSealedToken(userID: Int64, _ old: TokenSealer.Sealed, with new: TokenSealer.Sealed) throws -> Bool {
+        rows.withLock { rows in
+            guard rows[userID]?.sealedToken == old else { return false }
+            rows[userID]?.sealedToken = new
+            return true
+        }
+    }
 }
 
 /// The in-memory twin of the OAuth state store (unused by this harness).

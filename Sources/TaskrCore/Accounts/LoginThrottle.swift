@@ -104,10 +104,16 @@ struct ThrottleKeys: Sendable, Equatable {
 
     init(usernameKey: String, address: String?) {
         let client = ClientAddress.throttleKey(address)
-        username = SHA256.hash(Array("username\u{0}\(usernameKey)".utf8))
+        username = Self.usernameDigest(usernameKey)
         pair = SHA256.hash(Array("pair\u{0}\(usernameKey)\u{0}\(client)".utf8))
         self.address = SHA256.hash(Array("address\u{0}\(client)".utf8))
         trusted = SHA256.hash(Array("trusted\u{0}\(usernameKey)\u{0}\(client)".utf8))
+    }
+
+    /// The key of the name's own counter, also stored beside its per-pair
+    /// and trusted-address rows: what finds every row of one name.
+    static func usernameDigest(_ usernameKey: String) -> [UInt8] {
+        SHA256.hash(Array("username\u{0}\(usernameKey)".utf8))
     }
 }
 

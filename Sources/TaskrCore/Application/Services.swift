@@ -14,6 +14,8 @@ struct Services: Sendable {
     let throttle: LoginThrottle
     let pacer: LoginPacer
     let passwords: PasswordService
+    let passwordRules: PasswordRules
+    let credentials: CredentialCheck
     let securityLog: SecurityLog
     let attioGate: AttioGate
     let taskFeed: TaskFeed
@@ -39,7 +41,10 @@ struct Services: Sendable {
         throttle = LoginThrottle(store: stores.loginThrottle)
         pacer = LoginPacer(maximumWaiting: concurrentHashes)
         passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
+        passwordRules = PasswordRules(common: try CommonPasswords.bundled.get())
         securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
+        credentials = CredentialCheck(
+            users: stores.users, passwords: passwords, throttle: throttle, pacer: pacer, clock: clock, securityLog: securityLog)
         let sealer = TokenSealer(current: secretKey, previous: settings.previousSecretKeys)
         let client = AttioClient(settings: settings.attio, http: http, clock: clock)
         attioGate = AttioGate(maxConcurrentCalls: concurrentAttioCalls, clock: clock, logger: logger)
@@ -57,10 +62,13 @@ struct Services: Sendable {
             HealthController(database: health, clock: clock),
             SignupController(
                 form: AccountForm(kind: .signup, views: views, sessions: sessions), users: stores.users, passwords: passwords,
-                clock: clock, logger: logger),
+                rules: passwordRules, clock: clock, logger: logger),
             LoginController(
                 form: AccountForm(kind: .login, views: views, sessions: sessions), users: stores.users, passwords: passwords,
-                throttle: throttle, pacer: pacer, clock: clock, securityLog: securityLog),
+                credentials: credentials, logger: logger),
+            AccountController(
+                views: views, sessions: sessions, users: stores.users, passwords: passwords, rules: passwordRules,
+                credentials: credentials, attio: attioConnector, logger: logger),
             LogoutController(views: views, sessions: sessions, logger: logger),
             AttioController(views: views, attio: attioConnector, logger: logger),
         ]

@@ -8,10 +8,8 @@ struct LoginController: Controller {
     let form: AccountForm
     let users: any UserStore
     let passwords: PasswordService
-    let throttle: LoginThrottle
-    let pacer: LoginPacer
-    let clock: any WallClock
-    let securityLog: SecurityLog
+    let credentials: CredentialCheck
+    let logger: Logger
 
     /// Right credentials: a new session (replacing any the browser held),
     /// 303 to `/`. Wrong ones: 401 with one message for an unknown user and
@@ -25,36 +23,28 @@ struct LoginController: Controller {
         // No account can have a longer name: refused before the throttle or
         // the database see it.
         guard key.count <= Username.maximumLength else {
-            securityLog.failedLogin(usernameKey: key, userID: nil, request: request, reason: "username longer than any account's")
+            credentials.securityLog.failedLogin(usernameKey: key, userID: nil, request: request, reason: "username longer than any account's")
             return form.page(request, &context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
         }
-        let attempt: LoginThrottle.Attempt
-        switch try throttle.admit(usernameKey: key, address: request.remoteAddress, now: clock.now()) {
-        case let .refused(wait, byAddress):
-            securityLog.lockedLogin(usernameKey: key, request: request, seconds: wait, byAddress: byAddress)
+        switch try credentials.check(usernameKey: key, password: password, request: request, step: "log-in") {
+        case let .locked(wait, byAddress):
             let reason = byAddress ? "from your network" : "for this username from your network"
             var response = form.page(
                 request, &context, username: typedName,
                 error: "Too many failed log-ins \(reason). Try again in \(wait) seconds.", status: .tooManyRequests)
             response.headers["Retry-After"] = String(wait)
             return response
-        case let .admitted(admitted):
-            attempt = admitted
-        }
-        guard pacer.pause(attempt.delay) else { throw Application.busy }
-        let found = try users.user(usernameKey: key)
-        guard try passwords.verify(password, against: found?.passwordHash), let user = found else {
-            securityLog.failedLogin(usernameKey: key, userID: found?.id, request: request, reason: "wrong username or password")
+        case .wrong:
             return form.page(request, &context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
+        case let .verified(user):
+            if passwords.needsRehash(user.passwordHash) {
+                try users.updatePasswordHash(userID: user.id, to: try passwords.hash(password))
+                logger.info("rehashed the password of user \(user.id) with the current parameters")
+            }
+            context.session(.start(userID: user.id))
+            logger.info("logged in user \(user.id)")
+            return .redirect(to: "/")
         }
-        try throttle.succeeded(attempt, now: clock.now())
-        if passwords.needsRehash(user.passwordHash) {
-            try users.updatePasswordHash(userID: user.id, to: try passwords.hash(password))
-            securityLog.logger.info("rehashed the password of user \(user.id) with the current parameters")
-        }
-        context.session(.start(userID: user.id))
-        securityLog.logger.info("logged in user \(user.id)")
-        return .redirect(to: "/")
     }
 }
 

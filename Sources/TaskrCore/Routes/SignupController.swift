@@ -6,6 +6,7 @@ struct SignupController: Controller {
     let form: AccountForm
     let users: any UserStore
     let passwords: PasswordService
+    let rules: PasswordRules
     let clock: any WallClock
     let logger: Logger
 
@@ -17,7 +18,7 @@ struct SignupController: Controller {
         let username: Username
         do {
             username = try Username(validating: typedName)
-            try Password.validate(password)
+            try rules.validate(password)
         } catch {
             return form.page(request, &context, username: typedName, error: error.message, status: .badRequest)
         }

@@ -12,4 +12,6 @@ struct Session: Sendable, Equatable {
     let csrfToken: String
     let createdAt: Date
     var lastSeenAt: Date
+    /// The browser the session began in, as ``ClientLabel`` words it.
+    var clientLabel = ""
 }

@@ -21,7 +21,8 @@ extension SessionManager {
     func writeCookies(into response: inout Response, for request: Request, context: RequestContext) throws {
         switch context.sessionIntent {
         case let .start(userID):
-            let (_, cookie) = try start(userID: userID, replacing: context.session, secure: context.secure)
+            let (_, cookie) = try start(
+                userID: userID, replacing: context.session, userAgent: request.headers["User-Agent"], secure: context.secure)
             response.setCookie(cookie)
         case .end:
             if let session = context.session { try end(session) }

@@ -36,9 +36,11 @@ struct SessionManager: Sendable {
     /// Starts a new session with a new id and CSRF token, replacing
     /// `previous` (which stops working at once).
     ///
-    /// - Parameter userID: the user who signed up or logged in.
+    /// - Parameters:
+    ///   - userID: the user who signed up or logged in.
+    ///   - userAgent: the browser's `User-Agent`, kept as a ``ClientLabel``.
     /// - Returns: the session and the cookie that carries its id.
-    func start(userID: Int64, replacing previous: Session?, secure: Bool) throws -> (Session, SetCookie) {
+    func start(userID: Int64, replacing previous: Session?, userAgent: String?, secure: Bool) throws -> (Session, SetCookie) {
         let token = random.token()
         let now = clock.now()
         let session = Session(
@@ -46,7 +48,8 @@ struct SessionManager: Sendable {
             userID: userID,
             csrfToken: random.token(),
             createdAt: now,
-            lastSeenAt: now)
+            lastSeenAt: now,
+            clientLabel: ClientLabel.describe(userAgent: userAgent))
         try store.insert(session, replacing: previous?.idHash)
         return (session, cookie(token, secure: secure))
     }
@@ -54,6 +57,17 @@ struct SessionManager: Sendable {
     /// Ends `session` on the server.
     func end(_ session: Session) throws {
         try store.delete(idHash: session.idHash)
+    }
+
+    /// The user's live sessions, most recently used first.
+    func liveSessions(of userID: Int64) throws -> [Session] {
+        let now = clock.now()
+        return try store.sessions(userID: userID).filter { !policy.isExpired($0, now: now) }
+    }
+
+    /// Ends every session of the user except `session`; returns how many.
+    func endOthers(than session: Session) throws -> Int {
+        try store.deleteAll(userID: session.userID, keeping: session.idHash)
     }
 
     /// Deletes expired sessions (housekeeping; not on the request path).

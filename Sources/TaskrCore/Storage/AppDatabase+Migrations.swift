@@ -74,6 +74,15 @@ extension AppDatabase {
             try db.execute(sql: "DELETE FROM sessions WHERE user_id IS NULL")
         }
 
+        migrator.registerMigration("v4-account-page") { db in
+            // A short label of the browser a session began in ("Firefox on
+            // Linux"), shown on /account: a few known words, never the raw
+            // User-Agent.
+            try db.alter(table: "sessions") { table in
+                table.add(column: "client_label", .text).notNull().defaults(to: "")
+            }
+        }
+
         return migrator
     }()
 }

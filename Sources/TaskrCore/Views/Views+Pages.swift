@@ -114,3 +114,50 @@ private struct FormPage: MustacheParent {
         }
     }
 }
+
+extension Views {
+    /// `GET /account` (and the same page after a refused step).
+    func account(_ page: AccountPage) -> String {
+        render("account", page)
+    }
+}
+
+/// What `account.mustache` reads.
+struct AccountPage: MustacheParent {
+    struct SessionLine: MustacheParent {
+        let label: String
+        let began: String
+        let lastUsed: String
+        let isCurrent: Bool
+
+        func child(named name: String) -> Any? {
+            switch name {
+            case "label": label
+            case "began": began
+            case "lastUsed": lastUsed
+            case "isCurrent": isCurrent
+            default: nil
+            }
+        }
+    }
+
+    let username: String
+    let csrf: String
+    let sessions: [SessionLine]
+    let notice: String?
+    let passwordError: String?
+    let deleteError: String?
+
+    func child(named name: String) -> Any? {
+        switch name {
+        case "username": username
+        case "csrf": csrf
+        case "sessions": sessions
+        case "hasOtherSessions": sessions.count > 1
+        case "notice": notice
+        case "passwordError": passwordError
+        case "deleteError": deleteError
+        default: nil
+        }
+    }
+}

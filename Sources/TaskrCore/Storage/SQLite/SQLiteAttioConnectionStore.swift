@@ -43,6 +43,27 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
         }
     }
 
+    func all() throws -> [AttioConnection] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT user_id, key_id, sealed_token, workspace_id, workspace_name, connected_at FROM attio_connections ORDER BY user_id"
+            ).map { row in
+                AttioConnection(
+                    userID: row["user_id"], sealedToken: TokenSealer.Sealed(keyID: row["key_id"], bytes: Array(row["sealed_token"] as Data)),
+                    workspaceID: row["workspace_id"], workspaceName: row["workspace_name"], connectedAt: Date(unixTime: row["connected_at"]))
+            }
+        }
+    }
+
+    func replaceSealedToken(userID: Int64, _ old: TokenSealer.Sealed, with new: TokenSealer.Sealed) throws -> Bool {
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE attio_connections SET key_id = ?, sealed_token = ? WHERE user_id = ? AND key_id = ? AND sealed_token = ?",
+                arguments: [new.keyID, Data(new.bytes), userID, old.keyID, Data(old.bytes)])
+            return db.changesCount == 1
+        }
+    }
+
     func delete(userID: Int64) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM attio_connections WHERE user_id = ?", arguments: [userID])

@@ -52,6 +52,13 @@ struct SQLiteLoginThrottleStore: LoginThrottleStore {
         }
     }
 
+    func clear(usernameDigest: [UInt8]) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM login_throttle WHERE username_hash = ? AND failures >= 0", arguments: [Data(usernameDigest)])
+            return db.changesCount
+        }
+    }
+
     func deleteStale(failuresBefore: Date, trustedBefore: Date) throws {
         try database.write { db in
             try db.execute(

@@ -11,8 +11,14 @@ struct SQLiteSessionStore: SessionStore {
                 try db.execute(sql: "DELETE FROM sessions WHERE id_hash = ?", arguments: [Data(replacing)])
             }
             try db.execute(
-                sql: "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [Data(session.idHash), session.userID, session.csrfToken, session.createdAt.unixTime, session.lastSeenAt.unixTime])
+                sql: """
+                    INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, client_label)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    Data(session.idHash), session.userID, session.csrfToken, session.createdAt.unixTime, session.lastSeenAt.unixTime,
+                    session.clientLabel,
+                ])
         }
     }
 
@@ -54,6 +60,31 @@ struct SQLiteSessionStore: SessionStore {
     func delete(idHash: [UInt8]) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM sessions WHERE id_hash = ?", arguments: [Data(idHash)])
+        }
+    }
+
+    func sessions(userID: Int64) throws -> [Session] {
+        try database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id_hash, csrf_token, created_at, last_seen_at, client_label FROM sessions
+                    WHERE user_id = ? ORDER BY last_seen_at DESC, created_at DESC
+                    """,
+                arguments: [userID]
+            ).map { row in
+                Session(
+                    idHash: Array(row["id_hash"] as Data), userID: userID, csrfToken: row["csrf_token"],
+                    createdAt: Date(unixTime: row["created_at"]), lastSeenAt: Date(unixTime: row["last_seen_at"]),
+                    clientLabel: row["client_label"])
+            }
+        }
+    }
+
+    func deleteAll(userID: Int64, keeping: [UInt8]) throws -> Int {
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", arguments: [userID, Data(keeping)])
+            return db.changesCount
         }
     }
 

@@ -7,4 +7,9 @@ protocol AttioConnectionStore: Sendable {
     func connection(userID: Int64) throws -> AttioConnection?
     func updateSealedToken(userID: Int64, to sealed: TokenSealer.Sealed) throws
     func delete(userID: Int64) throws
+    /// Every connection, by user id (for `taskr reseal` and `taskr check`).
+    func all() throws -> [AttioConnection]
+    /// Replaces the sealed token only if it is still `old` (a reconnect in
+    /// between wins); returns whether it did.
+    func replaceSealedToken(userID: Int64, _ old: TokenSealer.Sealed, with new: TokenSealer.Sealed) throws -> Bool
 }

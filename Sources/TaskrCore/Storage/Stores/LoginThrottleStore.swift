@@ -13,5 +13,9 @@ protocol LoginThrottleStore: Sendable {
     /// Deletes the pair's counter, takes one failure off the others, and
     /// marks the pair's address trusted as of `date`.
     func forgive(_ keys: ThrottleKeys, at date: Date) throws
+    /// Deletes the failures counted against one name (its per-name and
+    /// per-pair counters, found by the name's digest), keeping the
+    /// addresses it is trusted from; returns how many counters went.
+    func clear(usernameDigest: [UInt8]) throws -> Int
     func deleteStale(failuresBefore: Date, trustedBefore: Date) throws
 }

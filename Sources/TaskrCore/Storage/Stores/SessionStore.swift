@@ -18,6 +18,11 @@ protocol SessionStore: Sendable {
     func session(idHash: [UInt8]) throws -> SessionRecord?
     func touch(idHash: [UInt8], at date: Date) throws
     func delete(idHash: [UInt8]) throws
+    /// The user's sessions, most recently used first (expired ones too:
+    /// the caller knows the policy).
+    func sessions(userID: Int64) throws -> [Session]
+    /// Ends every session of the user but `keeping`; returns how many.
+    func deleteAll(userID: Int64, keeping: [UInt8]) throws -> Int
     /// Deletes sessions last seen before `idleBefore` or created before
     /// `createdBefore`; returns how many.
     func deleteExpired(idleBefore: Date, createdBefore: Date) throws -> Int

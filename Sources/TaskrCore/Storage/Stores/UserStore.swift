@@ -6,4 +6,24 @@ protocol UserStore: Sendable {
     func create(username: Username, passwordHash: String, at date: Date) throws -> User?
     func user(usernameKey: String) throws -> User?
     func updatePasswordHash(userID: Int64, to hash: String) throws
+    /// Stores a new password hash and ends every session of the user but
+    /// `keeping`, in one transaction. Returns how many sessions ended.
+    func changePassword(userID: Int64, to hash: String, keepingSession keeping: [UInt8]) throws -> Int
+    /// Deletes the account and everything stored for it (sessions, OAuth
+    /// states, the Attio connection, the name's log-in counters under
+    /// `throttleKey`) in one transaction; false if there was no such user.
+    func delete(userID: Int64, throttleKey: [UInt8]) throws -> Bool
+    /// Every account, oldest first, with what an operator asks about.
+    func summaries(sessionsIdleBefore: Date, sessionsCreatedBefore: Date) throws -> [UserSummary]
+}
+
+/// One account as `taskr users list` shows it.
+struct UserSummary: Sendable, Equatable {
+    let id: Int64
+    let username: String
+    let createdAt: Date
+    /// Sessions neither idle nor too old.
+    let liveSessions: Int
+    /// The key id of the sealed Attio token, if connected.
+    let attioKeyID: String?
 }
