@@ -71,8 +71,8 @@ struct Serve: AsyncParsableCommand {
         // conversion, i.e. for every log line's timestamp. Naming the same
         // file once makes it read it once.
         if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 1) }
-        let settings = try await Self.loadSettings()
-        let logger = Self.bootstrapLogging(level: settings.logLevel)
+        let settings = try await Startup.loadSettings()
+        let logger = Startup.bootstrapLogging(level: settings.logLevel)
         let target = try listenTarget()
         let workerCount = workers ?? Server.defaultWorkerCount
         let application = try await Self.application(settings: settings, workers: workerCount, logger: logger)
@@ -99,26 +99,6 @@ struct Serve: AsyncParsableCommand {
         if let bind { return try ListenTarget.tcp(parsing: bind) }
         if let inherited = ListenTarget.inherited(environment: ProcessInfo.processInfo.environment) { return inherited }
         throw FastCGIError.noListener
-    }
-
-    /// The settings, or exit 78 (EX_CONFIG) with the message naming the variable.
-    private static func loadSettings() async throws -> Settings {
-        do {
-            return try await Settings.load()
-        } catch {
-            FileHandle.standardError.write(Data("taskr: configuration error: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
-    }
-
-    private static func bootstrapLogging(level: Logger.Level) -> Logger {
-        LoggingSystem.bootstrap { label in
-            // Every value escaped on its way out: no request can forge a log line.
-            var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
-            handler.logLevel = level
-            return handler
-        }
-        return Logger(label: "taskr")
     }
 
     /// The application on the configured database and key, reaching Attio through libcurl.

@@ -37,6 +37,10 @@ chmod 755 "$SMOKE_TMP"
 . "$here/accounts.sh"
 # shellcheck source=attio.sh
 . "$here/attio.sh"
+# shellcheck source=account-page.sh
+. "$here/account-page.sh"
+# shellcheck source=admin.sh
+. "$here/admin.sh"
 
 pids=()
 cleanup() {
@@ -100,7 +104,10 @@ start_nginx "$a" "$a/taskr.sock"
 
 smoke_checks "http://127.0.0.1:$port"
 account_checks "http://127.0.0.1:$port"
+account_page_checks "http://127.0.0.1:$port"
 attio_checks "http://127.0.0.1:$port" "$standin" "$a/taskr.sqlite3" "$a/taskr.log"
+echo "== administration commands, while taskr serves"
+admin_checks "$taskr" "$a" "http://127.0.0.1:$port" "$standin"
 check "no password, session id or hash in taskr's log" \
     bash -c "! grep -E 'correct horse|argon2id|taskr_session=' '$a/taskr.log'"
 check "static files never reach taskr" bash -c "! grep -q 'GET /static/' '$a/taskr.log'"
@@ -130,13 +137,21 @@ fetch "http://127.0.0.1:$port/"
 check "with taskr gone nginx answers 502 with Taskr's page" status_is 502
 check "the 502 page says Taskr is unavailable" body_has "Taskr is unavailable"
 
-# Sessions live in SQLite: the user logged in above still is after a restart.
-(cd "$a" && exec "$taskr" serve --socket "$a/taskr.sock" 2>>"$a/taskr.log") &
+# Sessions live in SQLite: the user logged in above still is after a
+# restart, which rotates the key: the key file's becomes the previous one.
+old_key=$(cat "$a/taskr.sqlite3.key")
+old_key_id=$(key_of "$a")
+new_key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
+(cd "$a" && export_standin_attio "$standin" "http://127.0.0.1:$port/integrations/attio/callback" \
+    smoke-client smoke-client-secret && TASKR_SECRET_KEY=$new_key TASKR_PREVIOUS_SECRET_KEYS=$old_key \
+    exec "$taskr" serve --socket "$a/taskr.sock" 2>>"$a/taskr.log") &
 taskr_pid=$!
 pids+=("$taskr_pid")
 wait_for "taskr to come back" 20 test -S "$a/taskr.sock"
 fetch "http://127.0.0.1:$port/" -b "$SMOKE_TMP/jar"
 check "a session survives a restart of taskr" body_has "logged in as <strong>"
+echo "== key rotation: taskr reseal, while taskr serves"
+rotation_checks "$a" "$new_key" "$old_key" "$old_key_id" "$SMOKE_TMP/slow-jar-1"
 kill -TERM "$taskr_pid"
 wait "$taskr_pid"
 stop_nginx
@@ -153,6 +168,7 @@ start_nginx "$b" "$b/taskr.sock"
 
 smoke_checks "http://127.0.0.1:$port"
 account_checks "http://127.0.0.1:$port"
+account_page_checks "http://127.0.0.1:$port"
 
 # A database that stays locked past the busy timeout (5 s): healthz says 503.
 lock_database "$b/taskr.sqlite3" "$b/lock"

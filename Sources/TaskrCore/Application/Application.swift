@@ -17,6 +17,7 @@ public struct Application: Sendable {
 
     private let router: Router<Handler>
     private let services: Services
+    private let views: Views
 
     /// The home page's Attio part (tests look at its caches).
     var taskFeed: TaskFeed { services.taskFeed }
@@ -47,11 +48,12 @@ public struct Application: Sendable {
         logger: Logger
     ) throws {
         services = try Services(
-            database: database, views: views, settings: settings, secretKey: secretKey, http: http, clock: clock,
+            database: database, settings: settings, secretKey: secretKey, http: http, clock: clock,
             random: random, passwordHasher: passwordHasher, concurrentHashes: concurrentHashes,
             concurrentAttioCalls: concurrentAttioCalls, logger: logger)
         var router = Router<Handler>()
-        for controller in services.controllers { controller.addRoutes(to: &router) }
+        self.views = views
+        for controller in services.controllers(views: views) { controller.addRoutes(to: &router) }
         self.router = router
     }
 
@@ -149,7 +151,7 @@ public struct Application: Sendable {
         .serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
 
     private func page(for error: HTTPError) -> Response {
-        var response = Response.html(services.views.error(error), status: error.status)
+        var response = Response.html(views.error(error), status: error.status)
         for (name, value) in error.headers { response.headers.add(name, value) }
         return response
     }

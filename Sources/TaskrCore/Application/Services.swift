@@ -8,7 +8,6 @@ import Sodium
 /// `buildApplication`). Handlers get what they need from here through their
 /// controllers; nothing else constructs a service.
 struct Services: Sendable {
-    let views: Views
     let stores: Stores
     let sessions: SessionManager
     let throttle: LoginThrottle
@@ -25,12 +24,11 @@ struct Services: Sendable {
     let logger: Logger
 
     init(
-        database: AppDatabase, views: Views, settings: Settings, secretKey: SecretKey, http: any HTTPClient,
+        database: AppDatabase, settings: Settings, secretKey: SecretKey, http: any HTTPClient,
         clock: any WallClock, random: any RandomSource, passwordHasher: PasswordHasher,
         concurrentHashes: Int, concurrentAttioCalls: Int, logger: Logger
     ) throws {
         let stores = Stores(sqlite: database)
-        self.views = views
         self.stores = stores
         self.clock = clock
         self.logger = logger
@@ -55,8 +53,8 @@ struct Services: Sendable {
             connections: stores.attioConnections, states: stores.oauthStates, clock: clock, random: random, logger: logger)
     }
 
-    /// The controllers, each with its own routes.
-    var controllers: [any Controller] {
+    /// The controllers, each with its own routes, rendering with `views`.
+    func controllers(views: Views) -> [any Controller] {
         [
             HomeController(views: views, feed: taskFeed),
             HealthController(database: health, clock: clock),

@@ -16,7 +16,7 @@ public enum SecretKeyFile {
     ///   (a corrupt key file must not be silently replaced: the tokens
     ///   sealed under it would be lost).
     public static func loadOrCreate(at path: String, logger: Logger) throws -> SecretKey {
-        if let key = try read(path) { return key }
+        if let key = try load(at: path) { return key }
         // Written whole to a private file first, then linked into place:
         // link() is atomic and fails if a key is there already, so processes
         // starting together (spawn-fcgi -F N) never read a half-written key
@@ -35,7 +35,7 @@ public enum SecretKeyFile {
             guard errno == EEXIST else { throw KeyFileError(path: path, reason: String(cString: strerror(errno))) }
             // Another process linked its key first: use that one. It is
             // there now, so this reads it or fails; it never loops.
-            guard let key = try read(path) else { throw KeyFileError(path: path, reason: "it vanished while starting") }
+            guard let key = try load(at: path) else { throw KeyFileError(path: path, reason: "it vanished while starting") }
             return key
         }
         logger.warning(
@@ -46,9 +46,10 @@ public enum SecretKeyFile {
 }
 
 extension SecretKeyFile {
-    /// The key in the file at `path`, or nil when there is no such file.
+    /// The key in the file at `path`, or nil when there is no such file
+    /// (nothing is created: what the administration commands use).
     /// - Throws: when the file is there but cannot be read or holds no key.
-    private static func read(_ path: String) throws -> SecretKey? {
+    public static func load(at path: String) throws -> SecretKey? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             if errno == ENOENT { return nil }

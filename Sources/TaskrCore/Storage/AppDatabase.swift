@@ -27,8 +27,16 @@ public final class AppDatabase: Sendable {
     ///   another connection's lock before it fails with `SQLITE_BUSY`.
     /// - Parameter readers: how many pool connections may read at once. The
     ///   reads every request makes go through ``ThreadReaders`` instead.
-    public init(path: String, busyTimeout: Double = 5, readers: Int = 5) throws {
-        try Self.createPrivately(path)
+    /// - Parameter existing: open only a database that is there already,
+    ///   and leave its schema as it is (`taskr check`).
+    /// - Parameter migrating: migrate at open (`taskr migrate` calls
+    ///   ``migrate()`` itself, to tell what it applied).
+    public init(path: String, busyTimeout: Double = 5, readers: Int = 5, existing: Bool = false, migrating: Bool = true) throws {
+        if existing {
+            guard FileManager.default.fileExists(atPath: path) else { throw POSIXError(.ENOENT) }
+        } else {
+            try Self.createPrivately(path)
+        }
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.maximumReaderCount = max(1, readers)
@@ -40,7 +48,7 @@ public final class AppDatabase: Sendable {
         // must survive both: FULL syncs the WAL at every commit (writes are
         // rare here, and the reads that every request makes never sync).
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
-        try Self.migrate(pool)
+        if migrating, !existing { try Self.migrate(pool) }
         threadReaders = ThreadReaders(path: path, busyTimeout: busyTimeout)
     }
 
@@ -96,6 +104,22 @@ public final class AppDatabase: Sendable {
         }
     }
 
+    /// Which migrations this database has applied, and which this build knows.
+    public func migrationState() throws -> MigrationState {
+        let applied = try pool.read { try Self.migrator.appliedIdentifiers($0) }
+        let known = Self.migrator.migrations
+        // In this build's order; any a newer build applied come last.
+        return MigrationState(applied: known.filter(applied.contains) + applied.subtracting(known).sorted(), known: known)
+    }
+
+    /// Applies the migrations not applied yet; returns their names.
+    @discardableResult
+    public func migrate() throws -> [String] {
+        let before = try migrationState().applied
+        try Self.migrate(pool)
+        return try migrationState().applied.filter { !before.contains($0) }
+    }
+
     /// Opens the pool. Switching a new file to WAL needs a lock that SQLite
     /// refuses at once, without the busy timeout, while another process is
     /// switching it too (`spawn-fcgi -F N` on a new file): that refusal is
@@ -143,4 +167,19 @@ public final class AppDatabase: Sendable {
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
         }
     }
+}
+
+/// Where a database's schema stands against this build's migrations.
+public struct MigrationState: Sendable, Equatable {
+    /// Applied to the database, in order.
+    public let applied: [String]
+    /// Known to this build, in order.
+    public let known: [String]
+
+    /// Known here, not applied yet.
+    public var pending: [String] { known.filter { !applied.contains($0) } }
+    /// Applied by a newer build than this one.
+    public var unknown: Set<String> { Set(applied).subtracting(known) }
+    /// The last migration applied, e.g. "v4-account-page".
+    public var version: String { applied.last ?? "empty" }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Where accounts live. Routes use this, never SQL.
 protocol UserStore: Sendable {
@@ -18,12 +18,12 @@ protocol UserStore: Sendable {
 }
 
 /// One account as `taskr users list` shows it.
-struct UserSummary: Sendable, Equatable {
-    let id: Int64
-    let username: String
-    let createdAt: Date
+public struct UserSummary: Sendable, Equatable {
+    public let id: Int64
+    public let username: String
+    public let createdAt: Date
     /// Sessions neither idle nor too old.
-    let liveSessions: Int
+    public let liveSessions: Int
     /// The key id of the sealed Attio token, if connected.
-    let attioKeyID: String?
+    public let attioKeyID: String?
 }
