@@ -10,18 +10,34 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # curl, openssl, the sqlite3 shell and python3 (the Attio stand-in) for the
 # smoke tests and the demo; systemd for systemd-analyze (the unit's checks).
 PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3 systemd
+# The browser test only: headless Chromium and its WebDriver, and a Python
+# venv for Selenium (from PyPI, pinned below).
+BROWSER_PACKAGES := chromium chromium-driver python3-venv
+SELENIUM := selenium==4.51.0
+BROWSER_VENV := .build/browser-venv
 
-.PHONY: deps build run demo test lint unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
+.PHONY: deps browser-deps browser-test build run demo test lint unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
 
-## deps: install the Debian packages that are missing (apt-get update first)
-deps:
-	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or later is needed (swift.org/install); it is not a Debian package." >&2; exit 1; }
-	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+# install_missing PACKAGES: apt-get installs those not installed yet (apt-get update first).
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
 	fi
+endef
+
+## deps: install the Debian packages that are missing (apt-get update first)
+deps:
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or later is needed (swift.org/install); it is not a Debian package." >&2; exit 1; }
+	$(call install_missing,$(PACKAGES))
+
+## browser-deps: Chromium, chromium-driver, and Selenium in a venv under .build
+browser-deps: deps
+	$(call install_missing,$(BROWSER_PACKAGES))
+	@[ -x $(BROWSER_VENV)/bin/python ] || python3 -m venv $(BROWSER_VENV)
+	@$(BROWSER_VENV)/bin/python -c 'import selenium' 2>/dev/null || $(BROWSER_VENV)/bin/pip install --quiet '$(SELENIUM)'
 
 ## build: the release binary, .build/release/taskr (and its templates beside it).
 ## The taskr product only: the fuzzing targets build in debug (they use @testable).
@@ -38,10 +54,10 @@ run: build
 demo: build
 	scripts/demo.sh
 
-## test: the lint, unit and FastCGI tests, the curl smoke tests through nginx, the
+## test: the lint, unit and FastCGI tests, the curl smoke tests through nginx, the browser test, the
 ## reliability tests (kill -9, several processes, key rotation, secrets in
 ## logs, outbound HTTP memory per request) and a short fuzzing run
-test: lint unit-test smoke-test reliability-test fuzz-test
+test: lint unit-test smoke-test browser-test reliability-test fuzz-test
 
 ## lint: swift-format (from the Swift toolchain) with .swift-format's rules; any warning fails
 lint:
@@ -54,6 +70,11 @@ unit-test: deps
 smoke-test: build
 	Tests/smoke/run-local.sh .build/release/taskr
 	Tests/smoke/systemd-unit.sh
+
+## browser-test: headless Chromium clicks through sign-up, Attio, the account page and
+## deletion; screenshots of every step in .build/browser-test
+browser-test: build browser-deps
+	$(BROWSER_VENV)/bin/python Tests/browser/browser_test.py .build/release/taskr
 
 reliability-test: build
 	python3 Tests/reliability/crash_test.py .build/release/taskr

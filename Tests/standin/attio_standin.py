@@ -59,6 +59,9 @@ TASKS = [
     task(1, "Call the customer about the renewal", "2026-12-01T15:30:00.000000000Z", False, [0]),
     task(2, "Send the signed contract", "2026-12-24", True, [1]),
     task(3, '<script>alert("pwned")</script> & <b>bold</b>', None, False, [0, 1]),
+    # A Prepend character fused to "<" (one Swift Character): escaped per
+    # byte, it stays text; escaped per Character it would be a live tag.
+    task(4, '\u0d4e<img src=x onerror=alert("fused")> stays text', None, False, []),
 ]
 
 
