@@ -55,11 +55,12 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-/// JSON for `--json`: keys sorted, dates in ISO 8601.
+/// JSON for `--json`: snake_case keys, sorted; dates in ISO 8601.
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
+    encoder.keyEncodingStrategy = .convertToSnakeCase
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
@@ -105,7 +106,7 @@ struct Check: AsyncParsableCommand {
         let problems: [String]
 
         struct Key: Encodable {
-            let keyID: String
+            let keyId: String
             let role: String
             let connections: Int
         }
@@ -120,7 +121,7 @@ struct Check: AsyncParsableCommand {
                     database: context.settings.databasePath, schemaVersion: report.migrations.version,
                     migrationsApplied: report.migrations.applied.count, migrationsKnown: report.migrations.known.count,
                     users: report.users, liveSessions: report.liveSessions,
-                    attioConnections: report.connectionsByKey.map { Report.Key(keyID: $0.keyID, role: $0.role, connections: $0.connections) },
+                    attioConnections: report.connectionsByKey.map { Report.Key(keyId: $0.keyID, role: $0.role, connections: $0.connections) },
                     problems: report.problems))
         } else {
             print("database \(context.settings.databasePath)")
@@ -186,7 +187,19 @@ struct Users: AsyncParsableCommand {
             let username: String
             let createdAt: Date
             let liveSessions: Int
-            let attioKeyID: String?
+            /// `null` when not connected (not left out).
+            let attioKeyId: String?
+
+            private enum CodingKeys: String, CodingKey { case id, username, createdAt, liveSessions, attioKeyId }
+
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(id, forKey: .id)
+                try container.encode(username, forKey: .username)
+                try container.encode(createdAt, forKey: .createdAt)
+                try container.encode(liveSessions, forKey: .liveSessions)
+                try container.encode(attioKeyId, forKey: .attioKeyId)
+            }
         }
 
         func run() async throws {
@@ -195,7 +208,7 @@ struct Users: AsyncParsableCommand {
             if json {
                 try printJSON(
                     users.map {
-                        Line(id: $0.id, username: $0.username, createdAt: $0.createdAt, liveSessions: $0.liveSessions, attioKeyID: $0.attioKeyID)
+                        Line(id: $0.id, username: $0.username, createdAt: $0.createdAt, liveSessions: $0.liveSessions, attioKeyId: $0.attioKeyID)
                     })
                 return
             }
