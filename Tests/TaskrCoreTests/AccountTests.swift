@@ -221,6 +221,20 @@ struct AccountTests {
         #expect(try again.get("/").text.contains("Connect Attio"), "and starts without a connection")
     }
 
+    @Test func deletingWithoutAPasswordIs400AndWhenLockedIs429() async throws {
+        let test = try await TestApp()
+        var ann = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
+        let empty = try ann.post("/account/delete", [("password", "")], csrfFrom: "/account")
+        #expect(empty.status == .badRequest)
+        #expect(empty.text.contains("Enter your password to delete your account."))
+        var guesser = test.browser()
+        for _ in 0..<LoginThrottle.pairFreeFailures { try guesser.login("ann", "wrong guess") }
+        let locked = try ann.post("/account/delete", [("password", "correct horse")], csrfFrom: "/account")
+        #expect(locked.status == .tooManyRequests)
+        #expect(locked.text.contains("Too many wrong passwords."))
+        #expect(try test.count("users") == 1)
+    }
+
     @Test func deletingWithAnAttioThatDoesNotAnswerStillDeletes() async throws {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
