@@ -140,7 +140,9 @@ struct SessionTests {
         try owner.logout()
         let before = try test.databaseBytes()
         var stranger = test.browser()
-        for path in ["/", "/login", "/signup", "/logout", "/account", "/healthz", "/integrations/attio/connect", "/integrations/attio/callback", "/nowhere"] {
+        for path in [
+            "/", "/login", "/signup", "/logout", "/account", "/healthz", "/integrations/attio/connect", "/integrations/attio/callback", "/nowhere",
+        ] {
             try stranger.get(path)
             try stranger.get(path)
         }
