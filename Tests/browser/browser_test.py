@@ -77,6 +77,14 @@ class Session:
         field.clear()
         field.send_keys(text)
 
+    def submit_account_form(self, link, name, password):
+        """Follows `link` (sign-up or log-in) if given, fills the form and sends it."""
+        if link:
+            self.click(f"a[href='{link}']")
+        self.fill("#username", name)
+        self.fill("#password", password)
+        self.click("button[type=submit]")
+
     def text(self):
         return self.driver.find_element(By.TAG_NAME, "body").text
 
@@ -143,10 +151,7 @@ def run(stack, chrome, checks):
     chrome.open("/")
     chrome.step("home-logged-out", "/", ["You are not logged in"])
 
-    chrome.click("a[href='/signup']")
-    chrome.fill("#username", NAME)
-    chrome.fill("#password", FIRST_PASSWORD)
-    chrome.click("button[type=submit]")
+    chrome.submit_account_form("/signup", NAME, FIRST_PASSWORD)
     chrome.step("signed-up", "/", ["Welcome to Taskr!", f"You are logged in as {NAME}."])
     chrome.no_injected_markup("signed-up")
 
@@ -182,14 +187,9 @@ def run(stack, chrome, checks):
     chrome.click("form[action='/logout'] button")
     chrome.step("logged-out", "/", ["You are not logged in"])
 
-    chrome.click("a[href='/login']")
-    chrome.fill("#username", NAME)
-    chrome.fill("#password", FIRST_PASSWORD)
-    chrome.click("button[type=submit]")
+    chrome.submit_account_form("/login", NAME, FIRST_PASSWORD)
     chrome.step("old-password-refused", "/login", ["Wrong username or password."], expect_status=401)
-    chrome.fill("#username", NAME)
-    chrome.fill("#password", NEW_PASSWORD)
-    chrome.click("button[type=submit]")
+    chrome.submit_account_form(None, NAME, NEW_PASSWORD)
     chrome.step("logged-in-with-the-new-password", "/", ["Welcome to Taskr!", "Your Attio tasks"])
 
     other = Browser(stack)
@@ -208,10 +208,7 @@ def run(stack, chrome, checks):
     chrome.step("account-deleted", "/", ["You are not logged in"])
     checks.check("deleting the account revoked the Attio token", stack_count(stack, "/oauth/revoke") == revokes + 1)
 
-    chrome.click("a[href='/signup']")
-    chrome.fill("#username", NAME)
-    chrome.fill("#password", FIRST_PASSWORD)
-    chrome.click("button[type=submit]")
+    chrome.submit_account_form("/signup", NAME, FIRST_PASSWORD)
     chrome.step("the-name-signs-up-again", "/", ["Welcome to Taskr!", "Connect Attio"])
 
 

@@ -3,23 +3,17 @@
 # local test sites only (run-local.sh sources it). Needs lib.sh and
 # accounts.sh (csrf_of, session_of).
 
-# signup_as BASE JAR NAME PASSWORD [USER_AGENT]: a new account, logged in in JAR.
-signup_as() {
-    local base=$1 jar=$2 name=$3 password=$4 agent=${5:-curl/smoke}
+# submit_as FORM BASE JAR NAME PASSWORD [USER_AGENT]: fills the /signup or
+# /login form with a new JAR, as a browser with USER_AGENT; $STATUS tells.
+submit_as() {
+    local form=$1 base=$2 jar=$3 name=$4 password=$5 agent=${6:-curl/smoke}
     rm -f "$jar"
-    fetch "$base/signup" -c "$jar" -b "$jar" -A "$agent"
-    fetch "$base/signup" -c "$jar" -b "$jar" -A "$agent" --data-urlencode "username=$name" \
+    fetch "$base/$form" -c "$jar" -b "$jar" -A "$agent"
+    fetch "$base/$form" -c "$jar" -b "$jar" -A "$agent" --data-urlencode "username=$name" \
         --data-urlencode "password=$password" --data-urlencode "_csrf=$(csrf_of "$BODY")"
 }
-
-# login_as BASE JAR NAME PASSWORD [USER_AGENT]: logs in in a new JAR; $STATUS tells.
-login_as() {
-    local base=$1 jar=$2 name=$3 password=$4 agent=${5:-curl/smoke}
-    rm -f "$jar"
-    fetch "$base/login" -c "$jar" -b "$jar" -A "$agent"
-    fetch "$base/login" -c "$jar" -b "$jar" -A "$agent" --data-urlencode "username=$name" \
-        --data-urlencode "password=$password" --data-urlencode "_csrf=$(csrf_of "$BODY")"
-}
+signup_as() { submit_as signup "$@"; }
+login_as() { submit_as login "$@"; }
 
 # logged_in BASE JAR: whether JAR's session still opens /account.
 logged_in() {
