@@ -11,7 +11,6 @@ struct Services: Sendable {
     let stores: Stores
     let sessions: SessionManager
     let throttle: LoginThrottle
-    let pacer: LoginPacer
     let passwords: PasswordService
     let passwordRules: PasswordRules
     let credentials: CredentialCheck
@@ -37,7 +36,7 @@ struct Services: Sendable {
             store: stores.sessions, policy: settings.sessionPolicy, clock: clock, random: random,
             visitorCSRF: VisitorCSRF(key: secretKey.derived("visitor csrf"), clock: clock, random: random))
         throttle = LoginThrottle(store: stores.loginThrottle)
-        pacer = LoginPacer(maximumWaiting: concurrentHashes)
+        let pacer = LoginPacer(maximumWaiting: concurrentHashes)
         passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
         passwordRules = PasswordRules(common: try CommonPasswords.bundled.get())
         securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
