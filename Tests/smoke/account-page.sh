@@ -15,11 +15,11 @@ submit_as() {
 signup_as() { submit_as signup "$@"; }
 login_as() { submit_as login "$@"; }
 
-# logged_in BASE JAR: whether JAR's session still opens /account.
-logged_in() {
-    [ "$(curl -sS -o /dev/null -w '%{http_code}' -b "$2" "$1/account")" = 200 ]
-}
-logged_out() { [ "$(curl -sS -o /dev/null -w '%{http_code}' -b "$2" "$1/account")" = 303 ]; }
+# account_status BASE JAR: the status of /account for JAR's session.
+account_status() { curl -sS -o /dev/null -w '%{http_code}' -b "$2" "$1/account"; }
+# logged_in / logged_out BASE JAR: whether JAR's session still opens /account.
+logged_in() { [ "$(account_status "$@")" = 200 ]; }
+logged_out() { [ "$(account_status "$@")" = 303 ]; }
 
 # account_page_checks BASE
 account_page_checks() {

@@ -28,6 +28,8 @@ struct PasswordRules: Sendable {
 /// look-up O(1).
 struct CommonPasswords: Sendable {
     private let entries: Set<String>
+    /// The longest entry, in UTF-8 bytes: a longer password is not on the list.
+    private let longest: Int
 
     /// How many entries were loaded.
     var count: Int { entries.count }
@@ -36,12 +38,14 @@ struct CommonPasswords: Sendable {
     ///   ``PasswordRules/minimumLength`` are skipped: the length rule refuses them anyway.
     init(text: String) {
         entries = Set(text.split(separator: "\n").lazy.filter { $0.count >= PasswordRules.minimumLength }.map { $0.lowercased() })
+        longest = entries.lazy.map(\.utf8.count).max() ?? 0
     }
 
     /// Whether `password`, lower-cased, is on the list.
     func contains(_ password: String) -> Bool {
-        // Nothing longer is on the list: spare the lower-casing of a long one.
-        password.utf8.count <= 64 && entries.contains(password.lowercased())
+        // Lower-casing never shortens ASCII; a longer non-ASCII password
+        // may shrink, so the bound is generous (four bytes per character).
+        password.utf8.count <= 4 * longest && entries.contains(password.lowercased())
     }
 
     /// The list bundled with TaskrCore, read once per process.

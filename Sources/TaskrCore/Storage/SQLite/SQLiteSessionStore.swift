@@ -82,10 +82,14 @@ struct SQLiteSessionStore: SessionStore {
     }
 
     func deleteAll(userID: Int64, keeping: [UInt8]) throws -> Int {
-        try database.write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", arguments: [userID, Data(keeping)])
-            return db.changesCount
-        }
+        try database.write { try Self.deleteAll(userID: userID, keeping: keeping, in: $0) }
+    }
+
+    /// Ends every session of the user but `keeping`, inside the caller's
+    /// transaction (a password change does it with the new hash); returns how many.
+    static func deleteAll(userID: Int64, keeping: [UInt8], in db: Database) throws -> Int {
+        try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", arguments: [userID, Data(keeping)])
+        return db.changesCount
     }
 
     func deleteExpired(idleBefore: Date, createdBefore: Date) throws -> Int {

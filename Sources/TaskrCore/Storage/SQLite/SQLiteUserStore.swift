@@ -32,8 +32,7 @@ struct SQLiteUserStore: UserStore {
     func changePassword(userID: Int64, to hash: String, keepingSession keeping: [UInt8]) throws -> Int {
         try database.write { db in
             try db.execute(sql: "UPDATE users SET password_hash = ? WHERE id = ?", arguments: [hash, userID])
-            try db.execute(sql: "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?", arguments: [userID, Data(keeping)])
-            return db.changesCount
+            return try SQLiteSessionStore.deleteAll(userID: userID, keeping: keeping, in: db)
         }
     }
 
