@@ -8,8 +8,10 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Debian packages: libfcgi, libsodium, SQLite and libcurl (Taskr's HTTPS
 # client for Attio) to build against; spawn-fcgi and nginx to run;
 # curl, openssl, the sqlite3 shell and python3 (the Attio stand-in) for the
-# smoke tests and the demo; systemd for systemd-analyze (the unit's checks).
-PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3 systemd
+# smoke tests and the demo; systemd for systemd-analyze (the unit's checks);
+# libpq to build against and PostgreSQL's server for the tests' throw-away
+# clusters (Tests/postgres/cluster.sh), iproute2 for the several-host test.
+PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev libpq-dev postgresql spawn-fcgi nginx curl openssl ca-certificates sqlite3 python3 systemd iproute2
 # The browser test only: headless Chromium and its WebDriver, and a Python
 # venv for Selenium (from PyPI, pinned below).
 BROWSER_PACKAGES := chromium chromium-driver python3-venv
@@ -63,9 +65,10 @@ test: lint unit-test smoke-test browser-test reliability-test fuzz-test
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 
+## unit-test: every suite; the store suite runs on SQLite and on a throw-away PostgreSQL cluster
 unit-test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	TASKR_TEST_REQUIRE_POSTGRES=1 Tests/postgres/with-cluster.sh $(SWIFT) test --skip-build
 
 smoke-test: build
 	Tests/smoke/run-local.sh .build/release/taskr

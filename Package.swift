@@ -41,6 +41,17 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // The C boundary: libpq from Debian's libpq-dev.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Curl",
             dependencies: ["CCurl", "HTTP"],
@@ -68,6 +79,7 @@ let package = Package(
             name: "TaskrCore",
             dependencies: [
                 "HTTP",
+                "Postgres",
                 "Sodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -147,7 +159,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TaskrCoreTests",
-            dependencies: ["TaskrCore", "HTTP", "TestSupport"],
+            dependencies: ["TaskrCore", "HTTP", "Postgres", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -138,6 +138,7 @@ private final class MemoryConnections: AttioConnectionStore {
     func updateSealedToken(userID: Int64, to sealed: TokenSealer.Sealed) throws {
         rows.withLock { $0[userID]?.sealedToken = sealed }
     }
+    func pause(userID: Int64, until: Date) throws { rows.withLock { $0[userID]?.pausedUntil = until } }
     func delete(userID: Int64) throws { _ = rows.withLock { $0.removeValue(forKey: userID) } }
     func all() throws -> [AttioConnection] { rows.withLock { $0.values.sorted { $0.userID < $1.userID } } }
     func replaceSealedToken(userID: Int64, _ old: TokenSealer.Sealed, with new: TokenSealer.Sealed) throws -> Bool {

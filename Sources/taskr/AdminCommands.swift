@@ -17,7 +17,7 @@ import TaskrCore
 /// The opened database, key and administration services of one command.
 struct AdminContext {
     let settings: Settings
-    let database: AppDatabase
+    let database: TaskrDatabase
     let key: SecretKey?
     let administration: Administration
     let logger: Logger
@@ -27,20 +27,20 @@ struct AdminContext {
     static func open(existing: Bool = true) async throws -> AdminContext {
         let settings = try await Startup.loadSettings()
         let logger = Startup.bootstrapLogging(level: settings.logLevel)
-        let path = settings.databasePath
-        let database: AppDatabase
-        if existing, !FileManager.default.fileExists(atPath: path) {
+        let location = settings.database
+        let database: TaskrDatabase
+        if existing, case let .sqlite(path) = location, !FileManager.default.fileExists(atPath: path) {
             fail("there is no database at \(path) (TASKR_DATABASE): taskr migrate or taskr serve creates it")
         }
         do {
-            database = try AppDatabase(path: path, existing: existing, migrating: false)
+            database = try TaskrDatabase.open(location, existing: existing, migrating: false)
         } catch {
-            fail("cannot open the database at \(path): \(error)")
+            fail("cannot open the database at \(location): \(error)")
         }
         let key: SecretKey?
         do {
-            // Never created here: only `serve` makes a key file.
-            key = try settings.secretKey ?? SecretKeyFile.load(at: SecretKeyFile.path(forDatabase: path))
+            // Never created here: only `serve` makes a key file (SQLite only).
+            key = try settings.secretKey ?? SecretKeyFile.load(at: SecretKeyFile.path(forDatabase: location.description))
         } catch {
             fail("\(error)")
         }
@@ -118,13 +118,13 @@ struct Check: AsyncParsableCommand {
         if json {
             try printJSON(
                 Report(
-                    database: context.settings.databasePath, schemaVersion: report.migrations.version,
+                    database: context.settings.database.description, schemaVersion: report.migrations.version,
                     migrationsApplied: report.migrations.applied.count, migrationsKnown: report.migrations.known.count,
                     users: report.users, liveSessions: report.liveSessions,
                     attioConnections: report.connectionsByKey.map { Report.Key(keyId: $0.keyID, role: $0.role, connections: $0.connections) },
                     problems: report.problems))
         } else {
-            print("database \(context.settings.databasePath)")
+            print("database \(context.settings.database.description)")
             print("schema \(report.migrations.version) (\(report.migrations.applied.count) of \(report.migrations.known.count) migrations applied)")
             print("users \(report.users)")
             print("live sessions \(report.liveSessions)")

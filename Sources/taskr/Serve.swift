@@ -103,18 +103,20 @@ struct Serve: AsyncParsableCommand {
 
     /// The application on the configured database and key, reaching Attio through libcurl.
     private static func application(settings: Settings, workers: Int, logger: Logger) async throws -> Application {
-        let database: AppDatabase
+        let database: TaskrDatabase
         let secretKey: SecretKey
         do {
-            database = try AppDatabase(path: settings.databasePath)
+            database = try TaskrDatabase.open(settings.database)
         } catch {
-            logger.critical("cannot open the database at \(settings.databasePath): \(error)")
+            logger.critical("cannot open the database at \(settings.database): \(error)")
             throw ExitCode.failure
         }
         do {
+            // With PostgreSQL, Settings has already refused to start without
+            // TASKR_SECRET_KEY: only a SQLite site has a key file.
             secretKey =
                 try settings.secretKey
-                ?? SecretKeyFile.loadOrCreate(at: SecretKeyFile.path(forDatabase: settings.databasePath), logger: logger)
+                ?? SecretKeyFile.loadOrCreate(at: SecretKeyFile.path(forDatabase: settings.database.description), logger: logger)
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

@@ -9,7 +9,8 @@ import Testing
 extension TestApp {
     /// The administration commands' services on this app's database and key.
     func administration(key: SecretKey?? = .none) throws -> Administration {
-        try Administration(database: database, settings: settings, secretKey: key ?? secretKey, http: attio, clock: clock, logger: logs.logger)
+        try Administration(
+            database: .sqlite(database), settings: settings, secretKey: key ?? secretKey, http: attio, clock: clock, logger: logs.logger)
     }
 
     func keyIDs() throws -> [String] {
@@ -99,7 +100,7 @@ struct AdministrationTests {
 
         let report = try test.administration().check()
         #expect(report.problems.isEmpty)
-        #expect(report.migrations.pending.isEmpty && report.migrations.version == "v4-account-page")
+        #expect(report.migrations.pending.isEmpty && report.migrations.version == "v5-attio-pauses")
         #expect(report.users == 2)
         #expect(report.liveSessions == 1)
         #expect(report.connectionsByKey == [.init(keyID: old.id, role: "previous", connections: 1)])

@@ -53,7 +53,7 @@ struct AppDatabaseTests {
                 #expect(failures.withLock { $0 } == [])
                 let database = try AppDatabase(path: path)
                 let applied = try database.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations") }
-                #expect(applied == ["v1-accounts", "v2-attio", "v3-throttle-and-no-visitor-sessions", "v4-account-page"])
+                #expect(applied == ["v1-accounts", "v2-attio", "v3-throttle-and-no-visitor-sessions", "v4-account-page", "v5-attio-pauses"])
             }
         }
     }

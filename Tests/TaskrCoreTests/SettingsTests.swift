@@ -17,7 +17,7 @@ struct SettingsTests {
 
     @Test func defaultsFromTheSpec() async throws {
         let settings = try await load([:])
-        #expect(settings.databasePath == "taskr.sqlite3")
+        #expect(settings.database == .sqlite(path: "taskr.sqlite3"))
         #expect(settings.logLevel == .info)
         #expect(settings.sessionIdleMinutes == 30)
         #expect(settings.sessionMaxHours == 12)
@@ -46,7 +46,7 @@ struct SettingsTests {
 
     @Test func readsTheEnvironment() async throws {
         let settings = try await load(["TASKR_DATABASE": "/var/lib/taskr/db", "TASKR_LOG_LEVEL": "warning"])
-        #expect(settings.databasePath == "/var/lib/taskr/db")
+        #expect(settings.database == .sqlite(path: "/var/lib/taskr/db"))
         #expect(settings.logLevel == .warning)
     }
 
@@ -57,7 +57,7 @@ struct SettingsTests {
             TASKR_LOG_LEVEL=debug
             """
         let settings = try await load(["TASKR_LOG_LEVEL": "error"], dotEnv: dotEnv)
-        #expect(settings.databasePath == "from-dotenv.sqlite3")
+        #expect(settings.database == .sqlite(path: "from-dotenv.sqlite3"))
         #expect(settings.logLevel == .error)
     }
 

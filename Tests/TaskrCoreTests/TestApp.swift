@@ -86,7 +86,7 @@ final class TestApp {
     func restart(passwordHasher: PasswordHasher = .owasp) async throws {
         database = try AppDatabase(path: databasePath)
         app = try Application(
-            database: database, views: try await Views.bundled(), settings: settings,
+            database: .sqlite(database), views: try await Views.bundled(), settings: settings,
             secretKey: secretKey, http: attio, clock: clock,
             passwordHasher: passwordHasher, concurrentAttioCalls: 2, logger: logs.logger)
     }

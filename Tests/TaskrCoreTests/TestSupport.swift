@@ -17,7 +17,7 @@ func withApplication<T>(
         let path = directory.appendingPathComponent("taskr.sqlite3").path
         let database = try AppDatabase(path: path, busyTimeout: busyTimeout)
         let application = try Application(
-            database: database, views: try await Views.bundled(), settings: Settings(),
+            database: .sqlite(database), views: try await Views.bundled(), settings: Settings(),
             secretKey: SecretKey.generate(), http: FakeAttio(clock: ManualClock()), clock: clock, logger: Logger(label: "test"))
         return try await body(application, path)
     }

@@ -10,13 +10,13 @@ public import Sodium
 public struct Administration: Sendable {
     private let services: Services
     private let settings: Settings
-    private let database: AppDatabase
+    private let database: TaskrDatabase
     /// The key that seals tokens now, if there is one yet (a SQLite site
     /// that never ran `serve` has no key file).
     private let currentKey: SecretKey?
 
     public init(
-        database: AppDatabase, settings: Settings, secretKey: SecretKey?, http: any HTTPClient, clock: any WallClock = SystemClock(),
+        database: TaskrDatabase, settings: Settings, secretKey: SecretKey?, http: any HTTPClient, clock: any WallClock = SystemClock(),
         logger: Logger
     ) throws {
         self.settings = settings
@@ -50,7 +50,7 @@ public struct Administration: Sendable {
         /// Everything that is wrong, in words; empty when all is well.
         public var problems: [String] {
             var problems: [String] = []
-            if !databaseAnswers { problems.append("the database does not accept writes (locked, read-only or full)") }
+            if !databaseAnswers { problems.append("the database does not answer or does not accept writes (down, locked, read-only or full)") }
             if !migrations.pending.isEmpty {
                 problems.append("migrations not applied yet: \(migrations.pending.joined(separator: ", ")) (run taskr migrate)")
             }

@@ -35,7 +35,7 @@ public struct Application: Sendable {
     ///   - concurrentAttioCalls: how many requests may wait on Attio at once;
     ///     keep it below the worker count so a slow Attio leaves workers free.
     public init(
-        database: AppDatabase,
+        database: TaskrDatabase,
         views: Views,
         settings: Settings,
         secretKey: SecretKey,
@@ -82,7 +82,6 @@ public struct Application: Sendable {
         try services.throttle.removeStale(now: services.clock.now())
         try services.attioConnector.removeExpiredStates()
         services.taskFeed.removeExpired()
-        services.attioGate.removeExpired()
         services.logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
     }
 
@@ -138,6 +137,10 @@ public struct Application: Sendable {
     /// own; anything else is logged and becomes a generic 500 page.
     private func page(for error: any Error, _ request: Request) -> Response {
         if error is PasswordQueueFull { return page(for: Self.busy) }
+        if let error = error as? DatabaseUnavailable {
+            services.logger.error("\(request.method) \(request.path): \(error)")
+            return page(for: Self.databaseUnavailable)
+        }
         guard let error = error as? HTTPError else {
             // Details go to the log only: they may name tables, paths or values.
             services.logger.error("unhandled error in \(request.method) \(request.path): \(String(reflecting: error))")
@@ -149,6 +152,12 @@ public struct Application: Sendable {
     /// Answered at once when a bounded queue (passwords, the log-in delay) is full.
     static let busy = HTTPError(
         .serviceUnavailable, "Taskr is busy right now. Please try again in a moment.", headers: ["Retry-After": "5"])
+
+    /// Answered while the database cannot be reached; every host recovers
+    /// on its own when it is back.
+    static let databaseUnavailable = HTTPError(
+        .serviceUnavailable, "Taskr cannot reach its database right now. Nothing was changed; please try again in a moment.",
+        headers: ["Retry-After": "10"])
 
     private func page(for error: HTTPError) -> Response {
         var response = Response.html(views.error(error), status: error.status)

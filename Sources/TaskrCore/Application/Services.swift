@@ -18,16 +18,16 @@ struct Services: Sendable {
     let attioGate: AttioGate
     let taskFeed: TaskFeed
     let attioConnector: AttioConnector
-    let health: AppDatabase
+    let health: TaskrDatabase
     let clock: any WallClock
     let logger: Logger
 
     init(
-        database: AppDatabase, settings: Settings, secretKey: SecretKey, http: any HTTPClient,
+        database: TaskrDatabase, settings: Settings, secretKey: SecretKey, http: any HTTPClient,
         clock: any WallClock, random: any RandomSource, passwordHasher: PasswordHasher,
         concurrentHashes: Int, concurrentAttioCalls: Int, logger: Logger
     ) throws {
-        let stores = Stores(sqlite: database)
+        let stores = database.stores
         self.stores = stores
         self.clock = clock
         self.logger = logger

@@ -8,4 +8,7 @@ struct AttioConnection: Sendable, Equatable {
     let workspaceID: String?
     let workspaceName: String?
     let connectedAt: Date
+    /// Attio asked (429, `Retry-After`) that this token's calls wait until
+    /// then: kept with the connection, so every host holds back.
+    var pausedUntil: Date? = nil
 }

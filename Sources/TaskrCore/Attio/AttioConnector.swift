@@ -98,6 +98,5 @@ struct AttioConnector: Sendable {
 
     private func forget(userID: Int64) {
         feed.forget(userID: userID)
-        gate.forget(userID: userID)
     }
 }

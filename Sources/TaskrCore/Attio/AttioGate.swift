@@ -6,14 +6,16 @@ import Synchronization
 /// Every call to Attio goes through here, so a slow Attio cannot hold every
 /// FastCGI worker: at most `maxConcurrentCalls` requests talk to Attio at
 /// once; after a call got no answer, nobody calls Attio for
-/// ``pauseAfterNoAnswer``; after a 429, that user's calls pause until
-/// Attio's `Retry-After`.
+/// ``pauseAfterNoAnswer``. (A 429's `Retry-After` is the user's, kept with
+/// the connection in the database: ``AttioConnectionStore/pause(userID:until:)``.)
+///
+/// Per process, on purpose: slots protect this process's workers, and a
+/// quiet period is this host's view of Attio.
 final class AttioGate: Sendable {
     static let pauseAfterNoAnswer: TimeInterval = 10
 
     private let slots: DispatchSemaphore
     private let quietUntil = Mutex<Date>(.distantPast)
-    private let pausedUntil = Mutex<[Int64: Date]>([:])
     private let waiting = Atomic<Int>(0)
     private let clock: any WallClock
     private let logger: Logger
@@ -51,27 +53,5 @@ final class AttioGate: Sendable {
         waiting.add(1, ordering: .relaxed)
         defer { waiting.subtract(1, ordering: .relaxed) }
         return slots.wait(timeout: .now() + .milliseconds(Int(wait * 1000))) == .success
-    }
-
-    /// Attio asked to wait with this user's calls until `until` (a 429).
-    func pause(userID: Int64, until: Date) {
-        pausedUntil.withLock { $0[userID] = until }
-    }
-
-    /// When this user's calls may start again, if they are paused now.
-    func pause(of userID: Int64) -> Date? {
-        let now = clock.now()
-        return pausedUntil.withLock { $0[userID] }.flatMap { $0 > now ? $0 : nil }
-    }
-
-    /// Forgets the user's pause (a new token starts afresh).
-    func forget(userID: Int64) {
-        pausedUntil.withLock { $0[userID] = nil }
-    }
-
-    /// Forgets pauses that have run out (housekeeping).
-    func removeExpired() {
-        let now = clock.now()
-        pausedUntil.withLock { $0 = $0.filter { $0.value > now } }
     }
 }

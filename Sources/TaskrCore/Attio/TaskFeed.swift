@@ -51,7 +51,7 @@ final class TaskFeed: Sendable {
             if recent.tasks.isEmpty { dashboard.notice = .noTasks }
             return dashboard
         }
-        if let until = gate.pause(of: user.id) {
+        if let until = connection.pausedUntil, until > now {
             dashboard.notice = .rateLimited(seconds: Self.seconds(until: until, now: now))
             return dashboard
         }
@@ -63,10 +63,9 @@ final class TaskFeed: Sendable {
             logger.info("Attio refused the token of user \(user.id) (401); dropping it")
             try connections.delete(userID: user.id)
             forget(userID: user.id)
-            gate.forget(userID: user.id)
             return Dashboard(isConnected: false, notice: .tokenRefused)
         } catch .rateLimited(let until) {
-            gate.pause(userID: user.id, until: until)
+            try connections.pause(userID: user.id, until: until)
             logger.warning("Attio rate-limited user \(user.id) until \(until)")
             dashboard.notice = .rateLimited(seconds: Self.seconds(until: until, now: clock.now()))
         } catch .busy {

@@ -9,8 +9,8 @@ public import Sodium
 /// the working directory, then the defaults of SPEC.md. A value that is set
 /// but unusable stops start-up with a ``ConfigError`` naming the variable.
 public struct Settings: Sendable, Equatable {
-    /// `TASKR_DATABASE`: the SQLite file.
-    public var databasePath = "taskr.sqlite3"
+    /// `TASKR_DATABASE`: a SQLite file, or a PostgreSQL URI.
+    public var database = DatabaseLocation.sqlite(path: "taskr.sqlite3")
     /// `TASKR_LOG_LEVEL`: `debug`, `info`, `warning` or `error`.
     public var logLevel = Logger.Level.info
     /// `TASKR_SESSION_IDLE_MINUTES`: a session unused this long expires.
@@ -57,9 +57,12 @@ public struct Settings: Sendable, Equatable {
     }
 
     private init(reader: ConfigReader) throws(ConfigError) {
-        if let path = reader.string(forKey: "TASKR_DATABASE") {
-            guard !path.isEmpty else { throw .invalidValue("TASKR_DATABASE", expected: "a file path") }
-            databasePath = path
+        if let text = reader.string(forKey: "TASKR_DATABASE", isSecret: true) {
+            // Secret: a PostgreSQL URI may carry a password.
+            guard !text.isEmpty, !text.utf8.contains(0) else {
+                throw .invalidValue("TASKR_DATABASE", expected: "a file path or a postgresql:// URI")
+            }
+            database = DatabaseLocation(text)
         }
         if let level = reader.string(forKey: "TASKR_LOG_LEVEL") {
             let levels: [String: Logger.Level] = ["debug": .debug, "info": .info, "warning": .warning, "error": .error]
@@ -91,6 +94,12 @@ public struct Settings: Sendable, Equatable {
                 }
                 return key
             }
+        }
+        // Every host must seal and open tokens with the same key: with a
+        // shared database, a key file generated per host would not do.
+        if database.isPostgres, secretKey == nil {
+            throw .invalidValue(
+                "TASKR_SECRET_KEY", expected: "a key (\(keyFormat)): required with a PostgreSQL TASKR_DATABASE, the same on every host")
         }
     }
 

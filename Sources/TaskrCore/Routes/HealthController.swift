@@ -11,12 +11,12 @@ import Synchronization
 final class HealthController: Controller {
     static let checkInterval: TimeInterval = 1
 
-    private let database: AppDatabase
+    private let database: TaskrDatabase
     private let clock: any WallClock
     /// When the last check started, and what it found.
     private let last = Mutex<(startedAt: Date, healthy: Bool)?>(nil)
 
-    init(database: AppDatabase, clock: any WallClock) {
+    init(database: TaskrDatabase, clock: any WallClock) {
         self.database = database
         self.clock = clock
     }

@@ -83,6 +83,14 @@ extension AppDatabase {
             }
         }
 
+        migrator.registerMigration("v5-attio-pauses") { db in
+            // Attio's Retry-After for a user, kept with the connection so
+            // every process (and, on PostgreSQL, every host) holds back.
+            try db.alter(table: "attio_connections") { table in
+                table.add(column: "paused_until", .integer)
+            }
+        }
+
         return migrator
     }()
 }

@@ -22,7 +22,7 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
 
     func connection(userID: Int64) throws -> AttioConnection? {
         try database.fetchOne(
-            "SELECT key_id, sealed_token, workspace_id, workspace_name, connected_at FROM attio_connections WHERE user_id = ?",
+            "SELECT key_id, sealed_token, workspace_id, workspace_name, connected_at, paused_until FROM attio_connections WHERE user_id = ?",
             arguments: [userID]
         ) { row in
             // By position, in the SELECT's order (read by every logged-in home page).
@@ -31,7 +31,8 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
                 sealedToken: TokenSealer.Sealed(keyID: row[0], bytes: Array(row[1] as Data)),
                 workspaceID: row[2],
                 workspaceName: row[3],
-                connectedAt: Date(unixTime: row[4]))
+                connectedAt: Date(unixTime: row[4]),
+                pausedUntil: (row[5] as Int64?).map(Date.init(unixTime:)))
         }
     }
 
@@ -43,14 +44,23 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
         }
     }
 
+    func pause(userID: Int64, until: Date) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE attio_connections SET paused_until = ? WHERE user_id = ?", arguments: [until.unixTime, userID])
+        }
+    }
+
     func all() throws -> [AttioConnection] {
         try database.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT user_id, key_id, sealed_token, workspace_id, workspace_name, connected_at FROM attio_connections ORDER BY user_id"
+                db,
+                sql:
+                    "SELECT user_id, key_id, sealed_token, workspace_id, workspace_name, connected_at, paused_until FROM attio_connections ORDER BY user_id"
             ).map { row in
                 AttioConnection(
                     userID: row["user_id"], sealedToken: TokenSealer.Sealed(keyID: row["key_id"], bytes: Array(row["sealed_token"] as Data)),
-                    workspaceID: row["workspace_id"], workspaceName: row["workspace_name"], connectedAt: Date(unixTime: row["connected_at"]))
+                    workspaceID: row["workspace_id"], workspaceName: row["workspace_name"], connectedAt: Date(unixTime: row["connected_at"]),
+                    pausedUntil: (row["paused_until"] as Int64?).map(Date.init(unixTime:)))
             }
         }
     }

@@ -26,7 +26,7 @@ struct SQLiteSessionStore: SessionStore {
         try database.fetchOne(
             """
             SELECT s.user_id, s.csrf_token, s.created_at, s.last_seen_at, u.username, u.password_hash,
-                   a.key_id, a.sealed_token, a.workspace_id, a.workspace_name, a.connected_at
+                   a.key_id, a.sealed_token, a.workspace_id, a.workspace_name, a.connected_at, a.paused_until
             FROM sessions s JOIN users u ON u.id = s.user_id
             LEFT JOIN attio_connections a ON a.user_id = s.user_id
             WHERE s.id_hash = ?
@@ -45,7 +45,8 @@ struct SQLiteSessionStore: SessionStore {
             let attio = (row[6] as String?).map { keyID in
                 AttioConnection(
                     userID: userID, sealedToken: TokenSealer.Sealed(keyID: keyID, bytes: Array(row[7] as Data)),
-                    workspaceID: row[8], workspaceName: row[9], connectedAt: Date(unixTime: row[10]))
+                    workspaceID: row[8], workspaceName: row[9], connectedAt: Date(unixTime: row[10]),
+                    pausedUntil: (row[11] as Int64?).map(Date.init(unixTime:)))
             }
             return SessionRecord(session: session, user: User(id: userID, username: row[4], passwordHash: row[5]), attio: attio)
         }

@@ -16,4 +16,13 @@ struct Stores: Sendable {
         oauthStates = SQLiteOAuthStateStore(database: database)
         loginThrottle = SQLiteLoginThrottleStore(database: database)
     }
+
+    /// The PostgreSQL stores (`Storage/Postgres/`) on `database`.
+    init(postgres database: PostgresDatabase) {
+        users = PostgresUserStore(database: database)
+        sessions = PostgresSessionStore(database: database)
+        attioConnections = PostgresAttioConnectionStore(database: database)
+        oauthStates = PostgresOAuthStateStore(database: database)
+        loginThrottle = PostgresLoginThrottleStore(database: database)
+    }
 }

@@ -1,0 +1,56 @@
+/// The database Taskr runs on, whichever engine `TASKR_DATABASE` names: the
+/// one value the composition root and the commands open, and the only one
+/// that knows there are two engines. Everything past it sees ``Stores``.
+public enum TaskrDatabase: Sendable {
+    /// SQLite, embedded: one host (the default).
+    case sqlite(AppDatabase)
+    /// PostgreSQL, shared by every host.
+    case postgres(PostgresDatabase)
+
+    /// Opens the database at `location`.
+    /// - Parameters:
+    ///   - existing: open only a database that is there already and leave
+    ///     its schema as it is (`taskr check`); on PostgreSQL the server's
+    ///     database must exist anyway.
+    ///   - migrating: apply pending migrations at open.
+    public static func open(_ location: DatabaseLocation, existing: Bool = false, migrating: Bool = true) throws -> TaskrDatabase {
+        switch location {
+        case let .sqlite(path): .sqlite(try AppDatabase(path: path, existing: existing, migrating: migrating))
+        case let .postgres(uri): .postgres(try PostgresDatabase(conninfo: uri, migrating: migrating && !existing))
+        }
+    }
+
+    /// The stores on this database.
+    var stores: Stores {
+        switch self {
+        case let .sqlite(database): Stores(sqlite: database)
+        case let .postgres(database): Stores(postgres: database)
+        }
+    }
+
+    /// Whether the database answers (and, on SQLite, takes the write lock),
+    /// for `/healthz` and `taskr check`.
+    public func isAvailable() -> Bool {
+        switch self {
+        case let .sqlite(database): database.isAvailable()
+        case let .postgres(database): database.isAvailable()
+        }
+    }
+
+    /// Which migrations are applied, and which this build knows.
+    public func migrationState() throws -> MigrationState {
+        switch self {
+        case let .sqlite(database): try database.migrationState()
+        case let .postgres(database): try database.migrationState()
+        }
+    }
+
+    /// Applies the pending migrations; returns their names.
+    @discardableResult
+    public func migrate() throws -> [String] {
+        switch self {
+        case let .sqlite(database): try database.migrate()
+        case let .postgres(database): try database.migrate()
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import Dispatch
+import Foundation
+import Postgres
+import Synchronization
+import Testing
+
+@testable import TaskrCore
+
+/// What only the PostgreSQL engine has to get right: hosts starting at once,
+/// connections lost under it, values kept out of errors.
+@Suite("Storage: PostgreSQL", .enabled(if: StoreEngine.postgresURI != nil))
+struct PostgresDatabaseTests {
+    @Test func hostsStartingTogetherApplyEachMigrationExactlyOnce() throws {
+        try withTemporaryPostgresSchema { uri in
+            let failures = Atomic(0)
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                do { _ = try PostgresDatabase(conninfo: uri) } catch { failures.add(1, ordering: .relaxed) }
+            }
+            #expect(failures.load(ordering: .relaxed) == 0)
+            let connection = try PostgresConnection(uri)
+            let rows = try connection.query("SELECT name FROM taskr_migrations ORDER BY name")
+            #expect(try (0..<rows.count).map { try rows.string($0, 0) } == PostgresDatabase.migrations.map(\.name))
+        }
+    }
+
+    @Test func aLostConnectionIsReopenedForTheNextRead() throws {
+        try withTemporaryDatabase(.postgres) { database in
+            guard case let .postgres(postgres) = database else { return }
+            let ada = try #require(try database.stores.users.create(username: Username(validating: "ada"), passwordHash: "h", at: Date()))
+            // The server ends this thread's connection (as a restart would).
+            let pid = try postgres.read { try $0.query("SELECT pg_backend_pid()").int(0, 0) }
+            let admin = try PostgresConnection(try #require(StoreEngine.postgresURI))
+            try admin.query("SELECT pg_terminate_backend($1::int)", [.int(pid)])
+            // A read is repeated once on a new connection: no error reaches the page.
+            #expect(try database.stores.users.user(usernameKey: "ada") == ada)
+            #expect(try postgres.read { try $0.query("SELECT pg_backend_pid()").int(0, 0) } != pid)
+        }
+    }
+
+    @Test func aWriteOnALostConnectionIsUnavailableNotRepeated() throws {
+        try withTemporaryDatabase(.postgres) { database in
+            guard case let .postgres(postgres) = database else { return }
+            let pid = try postgres.read { try $0.query("SELECT pg_backend_pid()").int(0, 0) }
+            let admin = try PostgresConnection(try #require(StoreEngine.postgresURI))
+            try admin.query("SELECT pg_terminate_backend($1::int)", [.int(pid)])
+            #expect(throws: DatabaseUnavailable.self) {
+                _ = try database.stores.users.create(username: Username(validating: "ada"), passwordHash: "h", at: Date())
+            }
+            // Nothing half-written, and the next write works on a new connection.
+            #expect(try database.stores.users.user(usernameKey: "ada") == nil)
+            #expect(try database.stores.users.create(username: Username(validating: "ada"), passwordHash: "h", at: Date()) != nil)
+        }
+    }
+
+    @Test func anUnreachableServerIsUnavailableAndNamesNoPassword() throws {
+        let uri = "postgresql://taskr:s3cret-password@127.0.0.1:1/taskr?connect_timeout=2"
+        do {
+            _ = try PostgresDatabase(conninfo: uri)
+            Issue.record("connected to nothing")
+        } catch {
+            #expect(error is DatabaseUnavailable)
+            #expect(!String(describing: error).contains("s3cret-password"))
+        }
+        #expect(DatabaseLocation(uri).description == "postgresql://taskr:***@127.0.0.1:1/taskr?connect_timeout=2")
+        #expect(DatabaseLocation("postgres:///taskr?host=/run/pg&password=hunter2").description == "postgres:///taskr?host=/run/pg&password=***")
+    }
+
+    @Test func aRefusedStatementCarriesItsSQLStateAndNoValue() throws {
+        try withTemporaryPostgresSchema { uri in
+            let connection = try PostgresConnection(uri)
+            try connection.command("CREATE TABLE t (n bigint PRIMARY KEY)")
+            try connection.query("INSERT INTO t (n) VALUES ($1)", [.int(424_242)])
+            do {
+                try connection.query("INSERT INTO t (n) VALUES ($1)", [.int(424_242)])
+                Issue.record("a duplicate key was accepted")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "23505")
+                #expect(!error.description.contains("424242"))
+            }
+            // The connection is still usable after a refused statement.
+            #expect(try connection.query("SELECT count(*) FROM t").int(0, 0) == 1)
+        }
+    }
+}
