@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Postgres
+import Sodium
 import Synchronization
 import Testing
 
@@ -79,6 +80,52 @@ struct PostgresDatabaseTests {
             }
             // The connection is still usable after a refused statement.
             #expect(try connection.query("SELECT count(*) FROM t").int(0, 0) == 1)
+        }
+    }
+}
+
+@Suite("Moving up: copy-database", .enabled(if: StoreEngine.postgresURI != nil))
+struct DatabaseCopyTests {
+    @Test func everyRowMovesAndTheTokensOpenWithTheSameKey() throws {
+        let key = SecretKey.generate()
+        let sealer = TokenSealer(current: key, previous: [])
+        let now = Date(unixTime: 1_800_000_000)
+        try withTemporaryDatabase(.sqlite) { source in
+            guard case let .sqlite(sqlite) = source else { return }
+            let stores = source.stores
+            let ada = try #require(try stores.users.create(username: Username(validating: "Ada"), passwordHash: "h1", at: now))
+            let bob = try #require(try stores.users.create(username: Username(validating: "bob"), passwordHash: "h2", at: now))
+            let session = Session(idHash: [1, 0, 2], userID: ada.id, csrfToken: "c", createdAt: now, lastSeenAt: now, clientLabel: "Safari on macOS")
+            try stores.sessions.insert(session, replacing: nil)
+            try stores.sessions.insert(Session(idHash: [3], userID: bob.id, csrfToken: "d", createdAt: now, lastSeenAt: now), replacing: nil)
+            try stores.attioConnections.save(
+                AttioConnection(
+                    userID: ada.id, sealedToken: sealer.seal("attio-token-of-ada", userID: ada.id), workspaceID: "w", workspaceName: "Ada's",
+                    connectedAt: now))
+            try stores.oauthStates.insert(stateHash: [9], sessionHash: [3], at: now)
+            _ = try LoginThrottle(store: stores.loginThrottle).admit(usernameKey: "bob", address: "192.0.2.1", now: now)
+
+            try withTemporaryPostgresSchema { uri in
+                let target = try PostgresDatabase(conninfo: uri, migrating: false)
+                let report = try DatabaseCopy.copy(from: sqlite, to: target)
+                #expect(report == DatabaseCopy.Report(users: 2, sessions: 2, attioConnections: 1, oauthStates: 1, loginThrottle: 3))
+
+                let copied = TaskrDatabase.postgres(target).stores
+                let record = try #require(try copied.sessions.session(idHash: session.idHash))
+                #expect(record.user == ada)
+                #expect(record.session.csrfToken == "c")
+                let sealed = try #require(record.attio?.sealedToken)
+                #expect(sealer.open(sealed, userID: ada.id)?.token == "attio-token-of-ada")
+                #expect(try copied.sessions.sessions(userID: ada.id).first?.clientLabel == "Safari on macOS")
+                #expect(try copied.oauthStates.consume(stateHash: [9])?.sessionHash == [3])
+                #expect(try copied.loginThrottle.clear(usernameDigest: ThrottleKeys.usernameDigest("bob")) == 2)
+                // New accounts continue after the copied ids.
+                #expect(try copied.users.create(username: Username(validating: "cy"), passwordHash: "h3", at: now)?.id == bob.id + 1)
+
+                // A second copy finds data there and changes nothing.
+                #expect(throws: DatabaseCopy.Refusal.self) { try DatabaseCopy.copy(from: sqlite, to: target) }
+                #expect(try copied.users.summaries(sessionsIdleBefore: now, sessionsCreatedBefore: now).count == 3)
+            }
         }
     }
 }

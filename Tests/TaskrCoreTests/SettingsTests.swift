@@ -50,6 +50,22 @@ struct SettingsTests {
         #expect(settings.logLevel == .warning)
     }
 
+    @Test func aPostgreSQLURISwitchesEnginesAndNeedsTheSharedKey() async throws {
+        let uri = "postgresql://taskr:pw@db.internal/taskr?sslmode=verify-full"
+        do {
+            _ = try await load(["TASKR_DATABASE": uri])
+            Issue.record("PostgreSQL was accepted without TASKR_SECRET_KEY")
+        } catch {
+            #expect(String(describing: error).hasPrefix("TASKR_SECRET_KEY is invalid: expected a key"))
+            #expect(!String(describing: error).contains("pw"))
+        }
+        let key = String(repeating: "ab", count: 32)
+        let settings = try await load(["TASKR_DATABASE": uri, "TASKR_SECRET_KEY": key])
+        #expect(settings.database == .postgres(uri: uri))
+        #expect(try await load(["TASKR_DATABASE": "POSTGRES:///taskr", "TASKR_SECRET_KEY": key]).database.isPostgres)
+        #expect(try await load(["TASKR_DATABASE": "postgresql.sqlite3"]).database == .sqlite(path: "postgresql.sqlite3"))
+    }
+
     @Test func readsDotEnvAndTheEnvironmentWins() async throws {
         let dotEnv = """
             # comment

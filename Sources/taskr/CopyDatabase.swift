@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import TaskrCore
+
+/// `taskr copy-database --to postgresql://…`: the move from one host's
+/// SQLite file to a PostgreSQL database several hosts share.
+struct CopyDatabase: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy-database",
+        abstract: "Copy the SQLite database (TASKR_DATABASE) into an empty PostgreSQL database.",
+        discussion: """
+            Stop taskr serve first. Copies users, sessions, Attio connections (their \
+            sealed tokens as they are: keep the same TASKR_SECRET_KEY), OAuth states and \
+            log-in counters in one transaction, migrating the target's schema first. \
+            Refuses a target that already holds data. Then set TASKR_DATABASE to the \
+            PostgreSQL URI and start taskr serve again. Exits 1 when nothing was copied.
+            """)
+
+    @Option(name: .customLong("to"), help: "The PostgreSQL URI to copy into (postgresql://…).")
+    var target: String
+
+    func run() async throws {
+        let settings = try await Startup.loadSettings()
+        _ = Startup.bootstrapLogging(level: settings.logLevel)
+        guard case let .sqlite(path) = settings.database else {
+            throw ValidationError("TASKR_DATABASE names PostgreSQL already: copy-database copies from a SQLite file")
+        }
+        let destination = DatabaseLocation(target)
+        guard case let .postgres(uri) = destination else { throw ValidationError("--to must be a postgresql:// URI") }
+        guard FileManager.default.fileExists(atPath: path) else { fail("there is no database at \(path) (TASKR_DATABASE)") }
+        do {
+            let source = try AppDatabase(path: path, existing: true, migrating: false)
+            let report = try DatabaseCopy.copy(from: source, to: try PostgresDatabase(conninfo: uri, migrating: false))
+            print("copied \(path) to \(destination)")
+            print("users \(report.users)")
+            print("sessions \(report.sessions)")
+            print("attio connections \(report.attioConnections)")
+            print("oauth states \(report.oauthStates)")
+            print("login throttle rows \(report.loginThrottle)")
+        } catch {
+            fail("nothing was copied: \(error)")
+        }
+    }
+}
