@@ -11,6 +11,10 @@
 #
 # The URI names database `taskr` as role `taskr` (trust auth on the socket,
 # which only this folder's owner and root can reach).
+#
+# TASKR_PG_LISTEN=ADDR[,ADDR…] and TASKR_PG_CLIENTS=CIDR also listen on TCP
+# there (port PORT), trusting clients from CIDR only: the several-host
+# test's private veth addresses, never a public interface.
 set -euo pipefail
 
 command=${1:?usage: cluster.sh start|stop|kill|uri DIR [PORT]}
@@ -33,8 +37,12 @@ start)
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         as_owner "$bin/initdb" --pgdata="$dir/data" --username=taskr --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log"
     fi
+    listen=${TASKR_PG_LISTEN:-}
+    if [ -n "$listen" ] && ! grep -q "^host all all ${TASKR_PG_CLIENTS:?TASKR_PG_CLIENTS is needed with TASKR_PG_LISTEN}" "$dir/data/pg_hba.conf"; then
+        echo "host all all $TASKR_PG_CLIENTS trust" | as_owner tee -a "$dir/data/pg_hba.conf" >/dev/null
+    fi
     as_owner "$bin/pg_ctl" --pgdata="$dir/data" --log="$dir/server.log" --wait --timeout=60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir/socket' -p $port -c max_connections=300" start >/dev/null
+        -o "-c listen_addresses='$listen' -c unix_socket_directories='$dir/socket' -p $port -c max_connections=300" start >/dev/null
     if ! as_owner "$bin/psql" -h "$dir/socket" -p "$port" -U taskr -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'taskr'" | grep -q 1; then
         as_owner "$bin/createdb" -h "$dir/socket" -p "$port" -U taskr taskr
     fi

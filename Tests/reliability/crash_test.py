@@ -3,11 +3,13 @@
 and connects, start it again, and prove that nothing it acknowledged is lost
 and nothing half-written exists.
 
-    Tests/reliability/crash_test.py path/to/taskr [--rounds N] [--port P]
+    Tests/reliability/crash_test.py path/to/taskr [--rounds N] [--port P] [--postgres]
 
 Acknowledged means taskr answered 303 (the success answer of every one of
 these forms). After each kill:
-  - the database passes `PRAGMA integrity_check` and `foreign_key_check`;
+  - the database passes `PRAGMA integrity_check` and `foreign_key_check`
+    (on PostgreSQL, which enforces its keys itself: no row points at a
+    missing one);
   - every acknowledged signup can log in; every acknowledged login's session
     is still logged in; every acknowledged connect still shows its tasks;
   - every user row that exists, acknowledged or not, is whole: its password
@@ -23,7 +25,7 @@ import sys
 import threading
 import time
 
-from harness import Browser, Checks, Stack, sqlite, test_port
+from harness import Browser, Checks, Stack, test_port
 
 PASSWORD = "crash-safe password"
 
@@ -92,11 +94,16 @@ def shows_tasks(stack, name):
 def verify(stack, checks, bursts, round_number):
     """Everything every burst so far had acknowledged, after a restart."""
     label = f"round {round_number}:"
-    database = stack.database
-    checks.check(f"{label} the database passes integrity_check after kill -9",
-                 sqlite(database, "PRAGMA integrity_check") == "ok")
-    checks.check(f"{label} no row points at a missing row (foreign_key_check)",
-                 sqlite(database, "PRAGMA foreign_key_check") == "")
+    if stack.postgres:
+        orphans = stack.query(
+            "SELECT (SELECT count(*) FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE u.id IS NULL)"
+            " + (SELECT count(*) FROM attio_connections a LEFT JOIN users u ON u.id = a.user_id WHERE u.id IS NULL)")
+        checks.check(f"{label} no row points at a missing row (PostgreSQL, after kill -9 of taskr)", orphans == "0")
+    else:
+        checks.check(f"{label} the database passes integrity_check after kill -9",
+                     stack.query("PRAGMA integrity_check") == "ok")
+        checks.check(f"{label} no row points at a missing row (foreign_key_check)",
+                     stack.query("PRAGMA foreign_key_check") == "")
 
     stack.start_taskr()
     signed_up = set().union(*(b.signed_up for b in bursts))
@@ -115,14 +122,14 @@ def verify(stack, checks, bursts, round_number):
     checks.check(f"{label} every acknowledged connect ({len(connected)}) still shows its tasks", not lost_connections,
                  f"lost: {lost_connections[:5]}")
 
-    rows = sqlite(database, "SELECT username FROM users").split()
+    rows = stack.query("SELECT username FROM users").split()
     strangers = [n for n in rows if n not in tried]
     checks.check(f"{label} every user row is one the burst sent", not strangers, f"unknown: {strangers[:5]}")
     broken = [n for n in rows if n in tried and n not in signed_up and Browser(stack).login(n, PASSWORD) != 303]
     checks.check(f"{label} user rows whose 303 was cut off by the kill are whole (they log in)",
                  not broken, f"broken: {broken[:5]}")
 
-    token_users = sqlite(database, "SELECT u.username FROM attio_connections c JOIN users u ON u.id = c.user_id").split()
+    token_users = stack.query("SELECT u.username FROM attio_connections c JOIN users u ON u.id = c.user_id").split()
     unreadable = [n for n in token_users if not shows_tasks(stack, n)]
     checks.check(f"{label} every stored Attio token ({len(token_users)}) opens and shows tasks",
                  not unreadable, f"unreadable: {unreadable[:5]}")
@@ -134,10 +141,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=12)
     parser.add_argument("--port", type=int, default=test_port(150))
+    parser.add_argument("--postgres", action="store_true", help="on a throw-away PostgreSQL cluster instead of SQLite")
     args = parser.parse_args()
     checks = Checks()
+    print(f"crash test on {'PostgreSQL' if args.postgres else 'SQLite'}", flush=True)
 
-    with Stack(args.taskr, args.port) as stack:
+    with Stack(args.taskr, args.port, postgres=args.postgres) as stack:
         bursts = []
         for round_number in range(1, args.rounds + 1):
             burst = Burst(stack, args.threads, f"r{round_number}")

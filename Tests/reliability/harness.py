@@ -88,13 +88,50 @@ def sqlite(database, sql):
     return result.stdout.strip()
 
 
+def psql(uri, sql):
+    """Runs `sql` with psql against `uri`: unaligned, tab-separated, no headers."""
+    result = subprocess.run(["psql", "-X", "-q", "-tA", "-F", "\t", "-v", "ON_ERROR_STOP=1", uri, "-c", sql],
+                            capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+# Every host of a PostgreSQL site holds the same key (SPEC); the tests' one.
+POSTGRES_SECRET_KEY = "7a" * 32
+CLUSTER = os.path.join(REPO, "Tests/postgres/cluster.sh")
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster (Tests/postgres/cluster.sh) in `dir`,
+    on a unix socket there (and TCP on `listen`, if given); `uri` once started."""
+
+    def __init__(self, dir, port, listen=None, clients=None):
+        self.dir = dir
+        self.port = port
+        self.env = dict(os.environ)
+        if listen:
+            self.env.update(TASKR_PG_LISTEN=listen, TASKR_PG_CLIENTS=clients)
+        self.uri = None
+
+    def start(self):
+        result = subprocess.run([CLUSTER, "start", self.dir, str(self.port)], env=self.env,
+                                capture_output=True, text=True, check=True)
+        self.uri = result.stdout.strip()
+        return self.uri
+
+    def stop(self):
+        subprocess.run([CLUSTER, "stop", self.dir], check=False, stdout=subprocess.DEVNULL)
+
+    def query(self, sql):
+        return psql(self.uri, sql)
+
+
 class Stack:
     """The Attio stand-in, `processes` taskr processes under spawn-fcgi on one
     socket and one database, and nginx in front, in a temporary folder.
     `port` (and `port + 1` for the stand-in) should be below Linux's
     ephemeral range (32768–60999), where no outgoing connection can hold it."""
 
-    def __init__(self, taskr, port, processes=1, workers=4, env=None):
+    def __init__(self, taskr, port, processes=1, workers=4, env=None, postgres=False):
         self.taskr = os.path.realpath(taskr)
         self.port = port
         self.standin_port = port + 1
@@ -111,11 +148,20 @@ class Stack:
         self.nginx_process = None
         self.taskr_pids = []
         self.starts = 0
+        # postgres=True: the database is a throw-away PostgreSQL cluster in
+        # the run folder, and self.database its URI.
+        self.postgres = PostgresCluster(os.path.join(self.dir, "pg"), port + 2) if postgres else None
+
+    def query(self, sql):
+        """`sql` against the stack's database, SQLite or PostgreSQL, as an operator's shell would."""
+        return self.postgres.query(sql) if self.postgres else sqlite(self.database, sql)
 
     def __enter__(self):
         require_free_port(self.port)
         require_free_port(self.standin_port)
         try:
+            if self.postgres:
+                self.database = self.postgres.start()
             self.start_standin()
             self.start_taskr()
             self.start_nginx()
@@ -152,6 +198,8 @@ class Stack:
             "ATTIO_REVOKE_URL": f"{self.standin}/oauth/revoke",
             "ATTIO_API_URL": self.standin,
         })
+        if self.postgres:
+            env["TASKR_SECRET_KEY"] = POSTGRES_SECRET_KEY
         for name, value in self.extra_env.items():
             if value is None:
                 env.pop(name, None)
@@ -212,6 +260,8 @@ class Stack:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
+        if self.postgres:
+            self.postgres.stop()
 
     # -- what the processes left -----------------------------------------
 
