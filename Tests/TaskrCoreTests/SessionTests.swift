@@ -113,6 +113,23 @@ struct SessionTests {
         #expect(try browser.get("/").text.contains("You are not logged in"))
     }
 
+    /// A database that fails the session read (PostgreSQL down: 503) must
+    /// not log the visitor out: the page fails, the cookie stays.
+    @Test func aFailedSessionReadLeavesTheCookieAlone() async throws {
+        let test = try await TestApp()
+        var browser = test.browser()
+        try browser.signup("ann", "correct horse")
+        let cookie = try #require(browser.sessionCookie)
+        try test.database.write { db in
+            try db.execute(sql: "DROP TABLE oauth_states")
+            try db.execute(sql: "DROP TABLE sessions")
+        }
+        let response = try browser.get("/")
+        #expect(response.status == .internalServerError)
+        #expect(response.headers.values("Set-Cookie").allSatisfy { !$0.hasPrefix("taskr_session=") })
+        #expect(browser.sessionCookie == cookie)
+    }
+
     @Test func housekeepingRemovesExpiredSessionsAndOldFailures() async throws {
         let test = try await TestApp()
         var ann = test.browser()

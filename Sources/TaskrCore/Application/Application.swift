@@ -90,12 +90,17 @@ public struct Application: Sendable {
     func respond(to request: Request, with handler: Handler) -> Response {
         var context = RequestContext(secure: request.isSecure)
         var response: Response
+        // Whether the session could be looked up: if the database failed
+        // before it could say, the cookie is left alone (a database outage
+        // must not log everyone out).
+        var sessionKnown = false
         do {
             if let found = try services.sessions.session(for: request) {
                 context.session = found.session
                 context.user = found.user
                 context.attio = found.attio
             }
+            sessionKnown = true
             if request.method == .post {
                 do {
                     try CSRFProtection.checkOrigin(request)
@@ -118,7 +123,7 @@ public struct Application: Sendable {
             response = page(for: error, request)
         }
         do {
-            try services.sessions.writeCookies(into: &response, for: request, context: context)
+            if sessionKnown { try services.sessions.writeCookies(into: &response, for: request, context: context) }
         } catch {
             response = page(for: error, request)
         }
