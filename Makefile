@@ -18,7 +18,7 @@ BROWSER_PACKAGES := chromium chromium-driver python3-venv
 SELENIUM := selenium==4.51.0
 BROWSER_VENV := .build/browser-venv
 
-.PHONY: deps browser-deps browser-test build run demo test lint unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
+.PHONY: deps browser-deps browser-test build run demo demo-cluster test lint unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
 
 # install_missing PACKAGES: apt-get installs those not installed yet (apt-get update first).
 define install_missing
@@ -55,6 +55,10 @@ run: build
 ## demo: like run, but with the local Attio stand-in on 127.0.0.1:3051 instead of Attio
 demo: build
 	scripts/demo.sh
+
+## demo-cluster: PostgreSQL, three taskr "hosts", one nginx upstream on :3050 and the Attio stand-in
+demo-cluster: build
+	scripts/demo-cluster.sh
 
 ## test: the lint, unit and FastCGI tests, the curl smoke tests through nginx, the browser test, the
 ## reliability tests (kill -9, several processes, key rotation, secrets in
