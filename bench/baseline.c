@@ -7,12 +7,17 @@
  *   baseline sqlite SOCKET THREADS PAGE_BYTES DATABASE   one SQLite primary-key
  *                                     read per request (a session check), then
  *                                     the page
+ *   baseline postgres SOCKET THREADS PAGE_BYTES CONNINFO  the same read on
+ *                                     PostgreSQL: one connection per thread, one
+ *                                     prepared statement, binary parameter and
+ *                                     results (PQexecPrepared), then the page
  *
  * Each thread owns an FCGX_Request and loops on FCGX_Accept_r, as in
  * libfcgi's examples/threaded.c. SIGTERM ends the process; it is a baseline,
  * not a server to deploy.
  */
 #include <fcgiapp.h>
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -29,6 +34,7 @@ static size_t page_length;
 static char head[256];
 static int head_length;
 static const char *database_path;
+static const char *conninfo;
 
 /* libfcgi's own printf knows no %zu: the header is formatted once, here. */
 static void respond(FCGX_Request *request) {
@@ -74,6 +80,39 @@ static void *session_check(void *unused) {
     return NULL;
 }
 
+static void *postgres_session_check(void *unused) {
+    (void)unused;
+    PGconn *connection = PQconnectdb(conninfo);
+    if (PQstatus(connection) != CONNECTION_OK) {
+        fprintf(stderr, "baseline: cannot connect: %s\n", PQerrorMessage(connection));
+        exit(1);
+    }
+    PGresult *prepared = PQprepare(connection, "session",
+                                   "SELECT user_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = $1", 1, NULL);
+    if (PQresultStatus(prepared) != PGRES_COMMAND_OK) {
+        fprintf(stderr, "baseline: cannot prepare: %s\n", PQerrorMessage(connection));
+        exit(1);
+    }
+    PQclear(prepared);
+    char key[32];
+    const char *values[1] = {key};
+    const int lengths[1] = {sizeof key};
+    const int formats[1] = {1};
+    FCGX_Request request;
+    FCGX_InitRequest(&request, listen_fd, 0);
+    while (FCGX_Accept_r(&request) == 0) {
+        memset(key, 0x42, sizeof key);
+        PGresult *result = PQexecPrepared(connection, "session", 1, values, lengths, formats, 1);
+        int found = PQresultStatus(result) == PGRES_TUPLES_OK && PQntuples(result) == 1;
+        PQclear(result);
+        respond(&request);
+        (void)found;
+        FCGX_Finish_r(&request);
+    }
+    PQfinish(connection);
+    return NULL;
+}
+
 static int bind_unix(const char *path) {
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     strncpy(address.sun_path, path, sizeof address.sun_path - 1);
@@ -90,8 +129,10 @@ static int bind_unix(const char *path) {
 int main(int argc, char **argv) {
     int is_hello = argc == 5 && strcmp(argv[1], "hello") == 0;
     int is_sqlite = argc == 6 && strcmp(argv[1], "sqlite") == 0;
-    if (!is_hello && !is_sqlite) {
-        fprintf(stderr, "usage: baseline hello SOCKET THREADS PAGE_BYTES | baseline sqlite SOCKET THREADS PAGE_BYTES DATABASE\n");
+    int is_postgres = argc == 6 && strcmp(argv[1], "postgres") == 0;
+    if (!is_hello && !is_sqlite && !is_postgres) {
+        fprintf(stderr, "usage: baseline hello SOCKET THREADS PAGE_BYTES | baseline sqlite SOCKET THREADS PAGE_BYTES DATABASE"
+                        " | baseline postgres SOCKET THREADS PAGE_BYTES CONNINFO\n");
         return 2;
     }
     int threads = atoi(argv[3]);
@@ -102,11 +143,12 @@ int main(int argc, char **argv) {
                            "Status: 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: %zu\r\n\r\n",
                            page_length);
     database_path = is_sqlite ? argv[5] : NULL;
+    conninfo = is_postgres ? argv[5] : NULL;
     FCGX_Init();
     listen_fd = bind_unix(argv[2]);
     pthread_t ids[256];
     for (int i = 0; i < threads && i < 256; i++)
-        pthread_create(&ids[i], NULL, is_hello ? hello : session_check, NULL);
+        pthread_create(&ids[i], NULL, is_hello ? hello : is_sqlite ? session_check : postgres_session_check, NULL);
     for (int i = 0; i < threads && i < 256; i++)
         pthread_join(ids[i], NULL);
     return 0;

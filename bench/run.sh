@@ -13,7 +13,7 @@ repo=$(cd "$here/.." && pwd)
 taskr=$(realpath "${1:-$repo/.build/release/taskr}")
 rounds=${BENCH_ROUNDS:-3}
 seconds=${BENCH_SECONDS:-10}
-port=29050 hello_port=29060 sqlite_port=29070 standin_port=29051
+port=29050 hello_port=29060 sqlite_port=29070 standin_port=29051 pg_port=29080 libpq_port=29090
 base=http://127.0.0.1:$port
 standin=http://127.0.0.1:$standin_port
 wrk_load=(-t2 -c32 "-d${seconds}s" --latency)
@@ -28,6 +28,7 @@ SMOKE_TMP=$tmp
 pids=()
 cleanup() {
     stop_processes "${pids[@]}"
+    stop_postgres 2>/dev/null
     [ -n "${BENCH_KEEP:-}" ] && echo "bench: kept $tmp" || rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -35,7 +36,15 @@ trap "exit 130" INT TERM
 fail() { echo "bench: $*" >&2; exit 1; }
 
 echo "== setting up in $tmp"
-cc -O2 -Wall -o "$tmp/baseline" "$here/baseline.c" -lfcgi -lsqlite3 -lpthread || fail "cannot build the baseline"
+cc -O2 -Wall -I"$(pg_config --includedir)" -o "$tmp/baseline" "$here/baseline.c" -lfcgi -lsqlite3 -lpq -lpthread \
+    || fail "cannot build the baseline"
+
+# PostgreSQL on its unix socket (a throw-away cluster, as the tests use):
+# database taskr for taskr, database baseline for the C baseline.
+pg_uri=$("$repo/Tests/postgres/cluster.sh" start "$tmp/pg" 29081) || fail "cannot start PostgreSQL"
+stop_postgres() { "$repo/Tests/postgres/cluster.sh" stop "$tmp/pg"; }
+psql -X -q "$pg_uri" -c "CREATE DATABASE baseline" || fail "cannot create the baseline database"
+baseline_uri=${pg_uri/\/taskr\?/\/baseline?}
 
 start_standin "$standin_port" bench-client bench-secret || fail "no Attio stand-in"
 pids+=("$STANDIN_PID")
@@ -47,27 +56,38 @@ taskr_pid=$!
 pids+=("$taskr_pid")
 wait_for "taskr" 20 test -S "$tmp/taskr.sock" || fail "taskr did not start"
 
+# The same taskr on PostgreSQL, its own process and socket.
+(cd "$tmp" && export_standin_attio "$standin" "$base/integrations/attio/callback" bench-client bench-secret \
+    && exec env TASKR_DATABASE="$pg_uri" TASKR_SECRET_KEY="$(printf '5b%.0s' $(seq 32))" \
+    "$taskr" serve --socket "$tmp/taskr-pg.sock" --socket-mode 0666 2>"$tmp/taskr-pg.log") &
+pids+=("$!")
+wait_for "taskr on PostgreSQL" 20 test -S "$tmp/taskr-pg.sock" || fail "taskr on PostgreSQL did not start"
+
 mkdir -p "$tmp/snippets" "$tmp/nginx-tmp"
 cp "$repo"/nginx/snippets/*.conf "$tmp/snippets/"
+sed 's/fastcgi_pass taskr;/fastcgi_pass taskr_pg;/' "$repo/nginx/snippets/taskr-locations.conf" >"$tmp/snippets/taskr-locations-pg.conf"
 user_line=$(nginx_user_line)
 sed -e "s|@USER@|$user_line|" -e "s|@RUN@|$tmp|g" -e "s|@ROOT@|$repo/nginx/www|" \
     -e "s|@PORT@|$port|" -e "s|@HELLOPORT@|$hello_port|" -e "s|@SQLITEPORT@|$sqlite_port|" \
     -e "s|@SOCKET@|$tmp/taskr.sock|" -e "s|@HELLOSOCKET@|$tmp/hello.sock|" -e "s|@SQLITESOCKET@|$tmp/sqlite.sock|" \
+    -e "s|@PGPORT@|$pg_port|" -e "s|@LIBPQPORT@|$libpq_port|" -e "s|@PGSOCKET@|$tmp/taskr-pg.sock|" -e "s|@LIBPQSOCKET@|$tmp/libpq.sock|" \
     "$here/nginx.conf.in" > "$tmp/nginx.conf"
 nginx -p "$tmp" -c "$tmp/nginx.conf" &
 pids+=("$!")
 wait_for "nginx" 10 curl -sf "$base/healthz" || fail "nginx did not start"
 
 # Two users: one logged in, one logged in and connected to the stand-in.
-signup() { # JAR USERNAME
-    local csrf
-    csrf=$(curl -s -c "$1" -b "$1" "$base/signup" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p')
-    curl -s -o /dev/null -c "$1" -b "$1" "$base/signup" --data-urlencode "username=$2" \
+signup() { # JAR USERNAME [BASE]
+    local csrf site=${3:-$base}
+    csrf=$(curl -s -c "$1" -b "$1" "$site/signup" | sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p')
+    curl -s -o /dev/null -c "$1" -b "$1" "$site/signup" --data-urlencode "username=$2" \
         --data-urlencode "password=bench password" --data-urlencode "_csrf=$csrf"
     awk '$6 == "taskr_session" { print $7 }' "$1"
 }
 session_in=$(signup "$tmp/in.jar" bench-user)
 session_connected=$(signup "$tmp/connected.jar" bench-connected)
+session_pg=$(signup "$tmp/pg.jar" bench-user "http://127.0.0.1:$pg_port")
+curl -s -H "Cookie: taskr_session=$session_pg" "http://127.0.0.1:$pg_port/" | grep -q "logged in as" || fail "no logged-in page on PostgreSQL"
 authorize=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$tmp/connected.jar" "$base/integrations/attio/connect")
 callback=$(curl -s -o /dev/null -w '%{redirect_url}' "$authorize")
 curl -s -o /dev/null -b "$tmp/connected.jar" "$callback"
@@ -86,8 +106,14 @@ sqlite3 "$tmp/baseline.sqlite3" "PRAGMA journal_mode=WAL;
 pids+=("$!")
 "$tmp/baseline" sqlite "$tmp/sqlite.sock" 4 "$home_in_bytes" "$tmp/baseline.sqlite3" &
 pids+=("$!")
+psql -X -q "$baseline_uri" -c "CREATE TABLE sessions (id_hash bytea PRIMARY KEY, user_id bigint, csrf_token text NOT NULL,
+        created_at bigint NOT NULL, last_seen_at bigint NOT NULL);
+    INSERT INTO sessions VALUES (decode(repeat('42', 32), 'hex'), 1, 'token', 0, 0);" || fail "cannot fill the baseline database"
+"$tmp/baseline" postgres "$tmp/libpq.sock" 4 "$home_in_bytes" "$baseline_uri" &
+pids+=("$!")
 wait_for "the baselines" 10 curl -sf "http://127.0.0.1:$hello_port/" || fail "the baseline does not answer"
 curl -sf -o /dev/null "http://127.0.0.1:$sqlite_port/" || fail "the SQLite baseline does not answer"
+wait_for "the libpq baseline" 10 curl -sf -o /dev/null "http://127.0.0.1:$libpq_port/" || fail "the libpq baseline does not answer"
 
 if [ -n "${BENCH_HOLD:-}" ]; then
     # For profiling by hand: everything is up; Ctrl-C (or SIGTERM) tears it down.
@@ -129,6 +155,8 @@ for round in $(seq "$rounds"); do
     measure sqlite-home-in "http://127.0.0.1:$sqlite_port/" -H "$cookie_in"
     measure taskr-home-in "$base/" -H "$cookie_in"
     measure taskr-home-connected "$base/" -H "$cookie_connected"
+    measure libpq-home-in "http://127.0.0.1:$libpq_port/"
+    measure taskr-pg-home-in "http://127.0.0.1:$pg_port/" -H "Cookie: taskr_session=$session_pg"
     [ "$round" -eq 1 ] && rss_after_first=$(rss_kib VmRSS) && anon_after_first=$(rss_kib RssAnon) \
         && served_after_first=$(requests_served)
 done
@@ -183,6 +211,8 @@ row "GET /healthz (vs hello)" taskr-healthz hello-healthz ""
 row "GET / logged out (vs hello)" taskr-home hello-home 90
 row "GET / logged in, not connected (vs SQLite read)" taskr-home-in sqlite-home-in 90
 row "GET / logged in, connected (stand-in)" taskr-home-connected "" ""
+row "GET / logged in on PostgreSQL (vs libpq read)" taskr-pg-home-in libpq-home-in 85
+row "GET / logged in: PostgreSQL (vs the same on SQLite)" taskr-pg-home-in taskr-home-in 67
 row "POST /login, 64 concurrent (log-ins/s; errors = 503s past the password queue, by design)" taskr-login "" ""
 echo
 rss_verdict=$(awk -v a="$rss_after_first" -v b="$rss_after_last" 'BEGIN { print (b <= 32768 && b <= a * 1.05) ? "met" : "MISSED" }')
