@@ -68,6 +68,21 @@ class Checks:
         return 0 if self.failed == 0 else 1
 
 
+def finish_run_folder(folder, exc_type):
+    """Removes a run folder after a passing run; keeps it (and says where)
+    after a failure or with KEEP_RELIABILITY_DIR set."""
+    if exc_type is None and not os.environ.get("KEEP_RELIABILITY_DIR"):
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        print(f"(run folder kept: {folder})", flush=True)
+
+
+def standin_command(port):
+    """The Attio stand-in on 127.0.0.1:`port`, for the tests' client id and secret."""
+    return [sys.executable, os.path.join(REPO, "Tests/standin/attio_standin.py"),
+            "--port", str(port), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET]
+
+
 def wait_for(what, seconds, probe):
     """Polls `probe` every 0.1 s until it returns true; raises after `seconds`."""
     deadline = time.monotonic() + seconds
@@ -172,17 +187,13 @@ class Stack:
 
     def __exit__(self, *exc):
         self.stop()
-        if exc[0] is None and not os.environ.get("KEEP_RELIABILITY_DIR"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            print(f"(run folder kept: {self.dir})", flush=True)
+        finish_run_folder(self.dir, exc[0])
 
     # -- processes -------------------------------------------------------
 
     def start_standin(self):
         self.standin_process = subprocess.Popen(
-            [sys.executable, os.path.join(REPO, "Tests/standin/attio_standin.py"),
-             "--port", str(self.standin_port), "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET],
+            standin_command(self.standin_port),
             stderr=open(os.path.join(self.dir, "standin.log"), "ab"))
         wait_for("the Attio stand-in", 10, lambda: http_get(self.standin + "/_standin/stats")[0] == 200)
 

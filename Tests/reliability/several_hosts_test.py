@@ -32,17 +32,17 @@ import argparse
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 
-from harness import (CLIENT_ID, CLIENT_SECRET, POSTGRES_SECRET_KEY, REPO, Browser, Checks, PostgresCluster, alive,
-                     http_get, require_free_port, test_port, wait_for)
+from harness import (CLIENT_ID, CLIENT_SECRET, POSTGRES_SECRET_KEY, REPO, Browser, Checks, PostgresCluster,
+                     finish_run_folder, http_get, require_free_port, standin_command, test_port, wait_for)
 
 HOSTS = 3
 FASTCGI_PORT = 9000
@@ -138,10 +138,7 @@ class Site:
 
     def __exit__(self, *exc):
         self.stop()
-        if exc[0] is None and not os.environ.get("KEEP_RELIABILITY_DIR"):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        else:
-            print(f"(run folder kept: {self.dir})", flush=True)
+        finish_run_folder(self.dir, exc[0])
 
     def start_postgres(self):
         if self.network.isolated:
@@ -162,8 +159,7 @@ class Site:
         return process
 
     def start_standin(self):
-        self.spawn([sys.executable, os.path.join(REPO, "Tests/standin/attio_standin.py"), "--port", str(self.standin_port),
-                    "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET], "standin.log")
+        self.spawn(standin_command(self.standin_port), "standin.log")
         wait_for("the Attio stand-in", 10, lambda: http_get(self.standin_url("/_standin/stats"))[0] == 200)
         if self.network.isolated:
             relay = os.path.join(REPO, "Tests/reliability/tcp_relay.py")
@@ -460,5 +456,4 @@ def main():
 
 
 if __name__ == "__main__":
-    import urllib.parse
     sys.exit(main())
