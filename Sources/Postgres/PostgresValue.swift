@@ -28,11 +28,6 @@ public enum PostgresValue: Sendable, Equatable {
     }
 }
 
-extension PostgresValue: ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
-    public init(integerLiteral value: Int64) { self = .int(value) }
-    public init(stringLiteral value: String) { self = .text(value) }
-}
-
 extension PostgresValue {
     /// A text parameter, or NULL for nil.
     public static func text(_ value: String?) -> PostgresValue { value.map { .text($0) } ?? .null }

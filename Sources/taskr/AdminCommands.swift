@@ -40,7 +40,7 @@ struct AdminContext {
         let key: SecretKey?
         do {
             // Never created here: only `serve` makes a key file (SQLite only).
-            key = try settings.secretKey ?? SecretKeyFile.load(at: SecretKeyFile.path(forDatabase: location.description))
+            key = try settings.secretKey ?? location.keyFilePath.flatMap { try SecretKeyFile.load(at: $0) }
         } catch {
             fail("\(error)")
         }

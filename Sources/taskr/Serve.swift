@@ -112,11 +112,14 @@ struct Serve: AsyncParsableCommand {
             throw ExitCode.failure
         }
         do {
-            // With PostgreSQL, Settings has already refused to start without
-            // TASKR_SECRET_KEY: only a SQLite site has a key file.
-            secretKey =
-                try settings.secretKey
-                ?? SecretKeyFile.loadOrCreate(at: SecretKeyFile.path(forDatabase: settings.database.description), logger: logger)
+            if let key = settings.secretKey {
+                secretKey = key
+            } else if let path = settings.database.keyFilePath {
+                secretKey = try SecretKeyFile.loadOrCreate(at: path, logger: logger)
+            } else {
+                // Settings refuses PostgreSQL without TASKR_SECRET_KEY already.
+                preconditionFailure("a PostgreSQL site without TASKR_SECRET_KEY got past Settings")
+            }
         } catch {
             logger.critical("\(error)")
             throw ExitCode.failure

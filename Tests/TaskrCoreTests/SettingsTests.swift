@@ -64,6 +64,18 @@ struct SettingsTests {
         #expect(settings.database == .postgres(uri: uri))
         #expect(try await load(["TASKR_DATABASE": "POSTGRES:///taskr", "TASKR_SECRET_KEY": key]).database.isPostgres)
         #expect(try await load(["TASKR_DATABASE": "postgresql.sqlite3"]).database == .sqlite(path: "postgresql.sqlite3"))
+        #expect(settings.database.keyFilePath == nil)
+        #expect(DatabaseLocation.sqlite(path: "/var/lib/taskr/db").keyFilePath == "/var/lib/taskr/db.key")
+    }
+
+    /// What commands and logs print of `TASKR_DATABASE`: never a password.
+    @Test func aPostgreSQLURIIsShownWithoutItsPassword() {
+        #expect(
+            DatabaseLocation("postgresql://taskr:s3cret@db:5432/taskr?sslmode=verify-full").description
+                == "postgresql://taskr:***@db:5432/taskr?sslmode=verify-full")
+        #expect(DatabaseLocation("postgres:///taskr?host=/run/pg&password=hunter2").description == "postgres:///taskr?host=/run/pg&password=***")
+        #expect(DatabaseLocation("postgresql://taskr@db1,db2/taskr").description == "postgresql://taskr@db1,db2/taskr")
+        #expect(DatabaseLocation("/var/lib/taskr/taskr.sqlite3").description == "/var/lib/taskr/taskr.sqlite3")
     }
 
     @Test func readsDotEnvAndTheEnvironmentWins() async throws {

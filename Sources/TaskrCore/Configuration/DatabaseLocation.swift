@@ -18,6 +18,14 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
+    /// Where a SQLite site keeps the key it generated when
+    /// `TASKR_SECRET_KEY` is not set; nil for PostgreSQL, whose hosts must
+    /// all be given the same key.
+    public var keyFilePath: String? {
+        if case let .sqlite(path) = self { return SecretKeyFile.path(forDatabase: path) }
+        return nil
+    }
+
     /// For logs and command output: the path, or the URI with any password
     /// (in the user part or as `password=`) replaced by `***`.
     public var description: String {
