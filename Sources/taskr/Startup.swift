@@ -20,7 +20,7 @@ enum Startup {
     /// request can forge a log line.
     static func bootstrapLogging(level: Logger.Level) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = EscapingLogHandler(wrapping: StreamLogHandler.standardError(label: label))
+            var handler = EscapingLogHandler(wrapping: StandardErrorLogHandler(label: label))
             handler.logLevel = level
             return handler
         }

@@ -41,4 +41,59 @@ struct LogTests {
         #expect(log.components(separatedBy: "did not connect Attio (an unknown error code)").count - 1 == 2)
         #expect(!log.contains("forged") && !log.contains("made up"))
     }
+
+    /// `taskr serve`'s handler, on a pipe: StreamLogHandler's line format,
+    /// and whole lines from many threads at once (one write each, no lock).
+    @Test func standardErrorLinesKeepTheirFormatAndNeverInterleave() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let reading = Thread.detachNewReader(ends[0])
+        var logger = Logger(label: "taskr") { StandardErrorLogHandler(label: $0, descriptor: ends[1]) }
+        logger.logLevel = .info
+        logger.debug("not written at info")
+        logger.info("GET / 200 0.3ms", metadata: ["b": "2", "a": "1"], source: "FastCGI")
+        let shared = logger
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for line in 0..<200 { shared.info("worker \(worker) line \(line) \(String(repeating: "x", count: 100))") }
+        }
+        close(ends[1])
+        let lines = reading.wait().split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 1 + 8 * 200)
+        let first = try #require(lines.first)
+        #expect(first.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info taskr: a=1 b=2 \[FastCGI\] GET \/ 200 0\.3ms/) != nil, "\(first)")
+        #expect(lines.dropFirst().allSatisfy { $0.wholeMatch(of: /\S+ info taskr: \[TaskrCoreTests\] worker \d line \d+ x{100}/) != nil })
+    }
+}
+
+extension Thread {
+    /// Reads `descriptor` to its end on another thread (a pipe fills up otherwise).
+    fileprivate static func detachNewReader(_ descriptor: Int32) -> PipeReader {
+        let reader = PipeReader()
+        Thread.detachNewThread {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = read(descriptor, &buffer, buffer.count)
+                guard count > 0 else { break }
+                bytes += buffer.prefix(count)
+            }
+            close(descriptor)
+            reader.finish(String(decoding: bytes, as: UTF8.self))
+        }
+        return reader
+    }
+}
+
+private final class PipeReader: @unchecked Sendable {
+    // @unchecked: `text` is written once before `done` is signalled, read after.
+    private var text = ""
+    private let done = DispatchSemaphore(value: 0)
+    func finish(_ text: String) {
+        self.text = text
+        done.signal()
+    }
+    func wait() -> String {
+        done.wait()
+        return text
+    }
 }
