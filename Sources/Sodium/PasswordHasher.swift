@@ -35,6 +35,18 @@ public struct PasswordHasher: Sendable, Equatable {
         return String(decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// A fixed hash in this hasher's parameters that no password matches
+    /// (its output is not one Argon2id made, so a match is a 2⁻²⁵⁶ chance).
+    /// Verifying against it runs Argon2id with the same memory and passes
+    /// as a real verification, so a log-in for an unknown username costs
+    /// what a wrong password costs; making it costs nothing (no Argon2id
+    /// run, and none of its memory, at start-up).
+    public var unmatchableHash: String {
+        // Salt: "taskr-dummy-salt"; output: SHA-256 of a fixed sentence. Both
+        // in libsodium's unpadded Base64.
+        "$argon2id$v=19$m=\(memoryLimit / 1024),t=\(operationsLimit),p=1$dGFza3ItZHVtbXktc2FsdA$/Vulafmqbqr0LeOnbkd1AEluD3tBu+8/8QGNxWmYKdA"
+    }
+
     /// Whether `password` matches `hash`, whatever parameters `hash` was made with.
     public func verify(_ password: String, against hash: String) -> Bool {
         Library.ensureInitialized()

@@ -24,6 +24,22 @@ struct PasswordHasherTests {
         #expect(PasswordHasher.owasp.needsRehash(hash))
     }
 
+    /// The unknown-username dummy: made without running Argon2id, yet a
+    /// well-formed hash in the hasher's own parameters (libsodium's
+    /// needs-rehash check decodes the whole string, salt and output
+    /// lengths included), so verifying against it runs Argon2id at full cost.
+    @Test(arguments: [PasswordHasher.owasp, PasswordHasher(operationsLimit: 1, memoryLimit: 8 * 1024 * 1024)])
+    func unmatchableHashIsWellFormedInTheHashersParametersAndMatchesNothing(hasher: PasswordHasher) throws {
+        let dummy = hasher.unmatchableHash
+        let real = try hasher.hash("correct horse battery staple")
+        #expect(!hasher.needsRehash(dummy))
+        #expect(dummy.utf8.count == real.utf8.count)
+        #expect(dummy.utf8.prefix(while: { $0 != UInt8(ascii: "p") }).elementsEqual(real.utf8.prefix(while: { $0 != UInt8(ascii: "p") })))
+        for password in ["", "correct horse battery staple", "taskr-dummy-salt"] {
+            #expect(!hasher.verify(password, against: dummy))
+        }
+    }
+
     @Test func garbageHashNeverVerifies() {
         #expect(!PasswordHasher.owasp.verify("x", against: ""))
         #expect(!PasswordHasher.owasp.verify("x", against: "$argon2id$v=19$garbage"))

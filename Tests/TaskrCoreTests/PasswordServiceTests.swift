@@ -9,7 +9,7 @@ import Testing
 @Suite("Password hashing service")
 struct PasswordServiceTests {
     @Test func aHashBeyondTheConcurrencyLimitWaitsThenIsRefused() throws {
-        let service = try PasswordService(concurrentHashes: 1, permitWait: .milliseconds(100))
+        let service = PasswordService(concurrentHashes: 1, permitWait: .milliseconds(100))
         // Hold the only permit, as a running hash would; the next one cannot start.
         try service.withPermit {
             do {
@@ -26,7 +26,7 @@ struct PasswordServiceTests {
     /// A flood of log-ins must not park every worker: past the waiting
     /// bound the answer is 503 at once, not after the permit wait.
     @Test(.timeLimit(.minutes(1))) func beyondTheWaitingBoundA503ComesAtOnce() throws {
-        let service = try PasswordService(concurrentHashes: 1, maximumWaiting: 1, permitWait: .seconds(30))
+        let service = PasswordService(concurrentHashes: 1, maximumWaiting: 1, permitWait: .seconds(30))
         let release = DispatchSemaphore(value: 0)
         let running = DispatchSemaphore(value: 0)
         let group = DispatchGroup()
@@ -58,7 +58,7 @@ struct PasswordServiceTests {
     }
 
     @Test func unknownUserStillCostsOneVerification() throws {
-        let service = try PasswordService(concurrentHashes: 2)
+        let service = PasswordService(concurrentHashes: 2)
         let before = service.runs.load(ordering: .relaxed)
         #expect(try service.verify("anything", against: nil) == false)
         #expect(service.runs.load(ordering: .relaxed) == before + 1)

@@ -20,7 +20,8 @@ final class PasswordService: Sendable {
     /// Hashes running or waiting for a permit.
     private let inLine = Atomic<Int>(0)
     private let concurrentHashes: Int
-    private let dummyHash: String
+    /// What a log-in for an unknown username verifies against.
+    let dummyHash: String
     /// Argon2id runs so far (hashes and verifications), for tests and debugging.
     let runs = Atomic<Int>(0)
 
@@ -31,14 +32,14 @@ final class PasswordService: Sendable {
     init(
         hasher: PasswordHasher = .owasp, concurrentHashes: Int, maximumWaiting: Int? = nil,
         permitWait: DispatchTimeInterval = .seconds(10)
-    ) throws {
+    ) {
         precondition(concurrentHashes > 0)
         self.hasher = hasher
         self.concurrentHashes = concurrentHashes
         self.maximumWaiting = max(0, maximumWaiting ?? concurrentHashes)
         self.permits = DispatchSemaphore(value: concurrentHashes)
         self.permitWait = permitWait
-        self.dummyHash = try hasher.hash(Base64URL.encode(SecureRandom.bytes(32)))
+        self.dummyHash = hasher.unmatchableHash
     }
 
     /// A new hash of `password`.

@@ -37,7 +37,7 @@ struct Services: Sendable {
             visitorCSRF: VisitorCSRF(key: secretKey.derived("visitor csrf"), clock: clock, random: random))
         throttle = LoginThrottle(store: stores.loginThrottle)
         let pacer = LoginPacer(maximumWaiting: concurrentHashes)
-        passwords = try PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
+        passwords = PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
         passwordRules = PasswordRules(common: try CommonPasswords.bundled.get())
         securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
         credentials = CredentialCheck(
