@@ -49,6 +49,14 @@ final class LogCapture: Sendable {
     }
 }
 
+/// The SQL statements a database ran (``AppDatabase``'s statement observer).
+final class StatementLog: Sendable {
+    private let statements = Mutex<[String]>([])
+    var all: [String] { statements.withLock { $0 } }
+    func append(_ sql: String) { statements.withLock { $0.append(sql) } }
+    func removeAll() { statements.withLock { $0.removeAll() } }
+}
+
 /// A fresh application on a temporary database, with a manual clock and
 /// captured logs; `restart()` builds a new application on the same file, as
 /// a restart of `taskr serve` would.
@@ -61,6 +69,8 @@ final class TestApp {
     /// What the next ``restart(passwordHasher:)`` uses.
     var settings: Settings
     var secretKey = SecretKey.generate()
+    /// Every SQL statement the database's connections ran, in order.
+    let statements = StatementLog()
     private(set) var app: Application!
     private(set) var database: AppDatabase!
 
@@ -84,7 +94,8 @@ final class TestApp {
     deinit { try? FileManager.default.removeItem(at: directory) }
 
     func restart(passwordHasher: PasswordHasher = .owasp) async throws {
-        database = try AppDatabase(path: databasePath)
+        let statements = statements
+        database = try AppDatabase(path: databasePath, statementObserver: { statements.append($0) })
         app = try Application(
             database: .sqlite(database), views: try await Views.bundled(), settings: settings,
             secretKey: secretKey, http: attio, clock: clock,

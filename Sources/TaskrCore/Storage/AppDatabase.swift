@@ -31,7 +31,12 @@ public final class AppDatabase: Sendable {
     ///   and leave its schema as it is (`taskr check`).
     /// - Parameter migrating: migrate at open (`taskr migrate` calls
     ///   ``migrate()`` itself, to tell what it applied).
-    public init(path: String, busyTimeout: Double = 5, readers: Int = 5, existing: Bool = false, migrating: Bool = true) throws {
+    /// - Parameter statementObserver: told the SQL of every statement any
+    ///   of this database's connections runs (tests count them per page).
+    public init(
+        path: String, busyTimeout: Double = 5, readers: Int = 5, existing: Bool = false, migrating: Bool = true,
+        statementObserver: (@Sendable (String) -> Void)? = nil
+    ) throws {
         if existing {
             guard FileManager.default.fileExists(atPath: path) else { throw POSIXError(.ENOENT) }
         } else {
@@ -42,6 +47,9 @@ public final class AppDatabase: Sendable {
         configuration.maximumReaderCount = max(1, readers)
         configuration.foreignKeysEnabled = true
         configuration.label = "taskr"
+        if let statementObserver {
+            configuration.prepareDatabase { db in db.trace { statementObserver($0.description) } }
+        }
         pool = try Self.openPool(path: path, configuration: configuration)
         // GRDB sets NORMAL with WAL, which survives a crash of taskr but may
         // lose the last commits on power loss. What was answered with a 303
@@ -49,15 +57,20 @@ public final class AppDatabase: Sendable {
         // rare here, and the reads that every request makes never sync).
         try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         if migrating, !existing { try Self.migrate(pool) }
-        threadReaders = ThreadReaders(path: path, busyTimeout: busyTimeout)
+        threadReaders = ThreadReaders(path: path, busyTimeout: busyTimeout, statementObserver: statementObserver)
     }
 
     /// The first row of a single `SELECT`, mapped, on the request path: on
     /// the calling thread's own connection (``ThreadReaders``), without a
     /// transaction around it (one statement reads one consistent snapshot
-    /// anyway), the statement prepared once per connection and reused.
-    func fetchOne<T>(_ sql: String, arguments: StatementArguments, _ map: (Row) throws -> T) throws -> T? {
-        try read { db in try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments).map(map) }
+    /// anyway), the statement prepared once per connection and reused, and
+    /// the row read through SQLite's column functions (``SQLiteRow``).
+    func fetchOne<T>(_ sql: String, arguments: StatementArguments, _ map: (SQLiteRow) throws -> T) throws -> T? {
+        try read { db in
+            let statement = try db.cachedStatement(sql: sql)
+            try statement.setArguments(arguments)
+            return try SQLiteRow.first(of: statement, map)
+        }
     }
 
     /// Reads on the calling thread's own connection: the one read path. In

@@ -16,7 +16,7 @@ final class ThreadReaders: @unchecked Sendable {
     private let path: String
     private let configuration: GRDB.Configuration
 
-    init(path: String, busyTimeout: Double) {
+    init(path: String, busyTimeout: Double, statementObserver: (@Sendable (String) -> Void)? = nil) {
         self.path = path
         var configuration = GRDB.Configuration()
         configuration.readonly = true
@@ -24,7 +24,10 @@ final class ThreadReaders: @unchecked Sendable {
         configuration.label = "taskr.thread-reader"
         // A small page cache each: there is one connection per worker, and
         // the operating system caches the file anyway.
-        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -256") }
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -256")
+            if let statementObserver { db.trace { statementObserver($0.description) } }
+        }
         self.configuration = configuration
         // The slot's destructor closes the connection when its thread ends.
         pthread_key_create(&key) { pointer in

@@ -25,14 +25,13 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
             "SELECT key_id, sealed_token, workspace_id, workspace_name, connected_at, paused_until FROM attio_connections WHERE user_id = ?",
             arguments: [userID]
         ) { row in
-            // By position, in the SELECT's order (read by every logged-in home page).
             AttioConnection(
                 userID: userID,
-                sealedToken: TokenSealer.Sealed(keyID: row[0], bytes: Array(row[1] as Data)),
-                workspaceID: row[2],
-                workspaceName: row[3],
-                connectedAt: Date(unixTime: row[4]),
-                pausedUntil: (row[5] as Int64?).map(Date.init(unixTime:)))
+                sealedToken: TokenSealer.Sealed(keyID: try row.text(0), bytes: try row.blob(1)),
+                workspaceID: row.optionalText(2),
+                workspaceName: row.optionalText(3),
+                connectedAt: Date(unixTime: try row.int64(4)),
+                pausedUntil: row.optionalInt64(5).map(Date.init(unixTime:)))
         }
     }
 

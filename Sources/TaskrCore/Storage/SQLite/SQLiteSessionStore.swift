@@ -33,22 +33,23 @@ struct SQLiteSessionStore: SessionStore {
             """,
             arguments: [Data(idHash)]
         ) { row in
-            // By position, in the SELECT's order: every request makes this
-            // read, and GRDB lower-cases the name for each lookup by name.
-            let userID: Int64 = row[0]
+            // By position, in the SELECT's order: every request makes this read.
+            let userID = try row.int64(0)
             let session = Session(
                 idHash: idHash,
                 userID: userID,
-                csrfToken: row[1],
-                createdAt: Date(unixTime: row[2]),
-                lastSeenAt: Date(unixTime: row[3]))
-            let attio = (row[6] as String?).map { keyID in
-                AttioConnection(
-                    userID: userID, sealedToken: TokenSealer.Sealed(keyID: keyID, bytes: Array(row[7] as Data)),
-                    workspaceID: row[8], workspaceName: row[9], connectedAt: Date(unixTime: row[10]),
-                    pausedUntil: (row[11] as Int64?).map(Date.init(unixTime:)))
+                csrfToken: try row.text(1),
+                createdAt: Date(unixTime: try row.int64(2)),
+                lastSeenAt: Date(unixTime: try row.int64(3)))
+            var attio: AttioConnection?
+            if let keyID = row.optionalText(6) {
+                attio = AttioConnection(
+                    userID: userID, sealedToken: TokenSealer.Sealed(keyID: keyID, bytes: try row.blob(7)),
+                    workspaceID: row.optionalText(8), workspaceName: row.optionalText(9), connectedAt: Date(unixTime: try row.int64(10)),
+                    pausedUntil: row.optionalInt64(11).map(Date.init(unixTime:)))
             }
-            return SessionRecord(session: session, user: User(id: userID, username: row[4], passwordHash: row[5]), attio: attio)
+            return SessionRecord(
+                session: session, user: User(id: userID, username: try row.text(4), passwordHash: try row.text(5)), attio: attio)
         }
     }
 
