@@ -10,30 +10,53 @@ import HTTP
 /// Pure: the body is read through a closure, so the mapping is tested
 /// without a socket and the size check happens before a byte is read.
 enum RequestDecoder {
+    /// The parameters ``decode`` reads, besides every `HTTP_*` one.
+    static let readParameters = [
+        "REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING", "CONTENT_LENGTH", "CONTENT_TYPE", "REMOTE_ADDR", "HTTPS",
+        "SCRIPT_NAME", "PATH_INFO",
+    ]
+
     /// Copies the borrowed `envp` strings (`NAME=VALUE`, NULL-terminated,
-    /// as libfcgi hands them over) into Swift values at once. A value that is
-    /// not UTF-8 is left out and its name returned, so ``decode`` can answer
-    /// 400; an entry without `=` is skipped.
+    /// as libfcgi hands them over) that ``decode`` reads into Swift values
+    /// at once; the others (`SERVER_SOFTWARE`, `DOCUMENT_ROOT` …) are
+    /// skipped unread. A read value that is not UTF-8 is left out and its
+    /// name returned, so ``decode`` can answer 400; an entry without `=` is
+    /// skipped.
     static func params(
         environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
     ) -> (values: [String: String], invalid: String?) {
         var params: [String: String] = [:]
-        params.reserveCapacity(32)
+        params.reserveCapacity(16)
         var invalid: String?
         guard var entry = environment else { return (params, nil) }
         while let pointer = entry.pointee {
+            defer { entry += 1 }
             let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
-            if let equals = bytes.firstIndex(of: UInt8(ascii: "=")) {
-                let name = String(decoding: bytes[..<equals], as: UTF8.self)
-                if let value = String(validating: bytes[(equals + 1)...], as: UTF8.self) {
-                    params[name] = value
-                } else {
-                    invalid = name
-                }
+            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }
+            let nameBytes = UnsafeRawBufferPointer(rebasing: bytes[..<equals])
+            guard isRead(nameBytes) else { continue }
+            let name = String(decoding: nameBytes, as: UTF8.self)
+            // The value is the C string after "=": validated in one pass, as
+            // a contiguous buffer (the generic validation of a slice cost
+            // more than the rest of decoding).
+            if let value = String(validatingCString: pointer + equals + 1) {
+                params[name] = value
+            } else {
+                invalid = name
             }
-            entry += 1
         }
         return (params, invalid)
+    }
+
+    private static let readParameterBytes = readParameters.map { Array($0.utf8) }
+    private static let headerPrefix = Array("HTTP_".utf8)
+
+    /// Whether ``decode`` reads the parameter `name`: compared as bytes
+    /// (memcmp), before any String is made of it.
+    private static func isRead(_ name: UnsafeRawBufferPointer) -> Bool {
+        guard let start = name.baseAddress else { return false }
+        if name.count >= headerPrefix.count, memcmp(start, headerPrefix, headerPrefix.count) == 0 { return true }
+        return readParameterBytes.contains { $0.count == name.count && memcmp(start, $0, $0.count) == 0 }
     }
 
     /// Decodes one request.

@@ -142,9 +142,19 @@ public final class Server: Sendable {
     }
 
     /// Accepts and answers until shutdown wakes the worker or the listening socket fails.
+    ///
+    /// After answering, a worker tries to accept again before it waits: under
+    /// load the next connection is usually queued already, and this saves
+    /// the wait and its wake-up. Only when nothing is queued (`EAGAIN`) does
+    /// it wait on epoll.
     private func serve(_ request: UnsafeMutablePointer<FCGX_Request>, waitingOn epoll: Int32) {
         var events = [epoll_event](repeating: epoll_event(), count: 2)
+        var acceptAtOnce = false
         while !stopping.load(ordering: .acquiring) {
+            if acceptAtOnce {
+                acceptAtOnce = acceptAndAnswer(request)
+                continue
+            }
             let ready = epoll_wait(epoll, &events, Int32(events.count), -1)
             if ready < 0 {
                 if errno == EINTR { continue }
@@ -160,16 +170,23 @@ public final class Server: Sendable {
                 shutdown()
                 break
             }
-            let accepted = FCGX_Accept_r(request)
-            guard accepted == 0 else {
-                handleAcceptFailure(errno: -accepted)
-                continue
-            }
-            inFlight.add(1, ordering: .relaxed)
-            answer(request)
-            FCGX_Finish_r(request)
-            inFlight.subtract(1, ordering: .relaxed)
+            acceptAtOnce = acceptAndAnswer(request)
         }
+    }
+
+    /// Accepts one connection on the non-blocking listening socket and
+    /// answers it; returns whether one was answered.
+    private func acceptAndAnswer(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
+        let accepted = FCGX_Accept_r(request)
+        guard accepted == 0 else {
+            handleAcceptFailure(errno: -accepted)
+            return false
+        }
+        inFlight.add(1, ordering: .relaxed)
+        answer(request)
+        FCGX_Finish_r(request)
+        inFlight.subtract(1, ordering: .relaxed)
+        return true
     }
 
     private func handleAcceptFailure(errno code: Int32) {

@@ -4,7 +4,10 @@
 /// URL-safe characters only. When a name repeats, the first one wins, which
 /// is the most specific path in browsers' ordering.
 public struct Cookies: Sendable, Equatable {
-    private var values: [String: String] = [:]
+    /// In the header's order, the first of each name only. A list, not a
+    /// dictionary: a request carries a handful of cookies, and hashing their
+    /// names cost more than comparing them.
+    private var pairs: [(name: String, value: String)] = []
 
     public init() {}
 
@@ -23,8 +26,8 @@ public struct Cookies: Sendable, Equatable {
                 value = value.dropFirst().dropLast()
             }
             let key = String(decoding: name, as: UTF8.self)
-            if !name.isEmpty, values[key] == nil {
-                values[key] = String(decoding: value, as: UTF8.self)
+            if !name.isEmpty, self[key] == nil {
+                pairs.append((key, String(decoding: value, as: UTF8.self)))
             }
         }
     }
@@ -37,8 +40,13 @@ public struct Cookies: Sendable, Equatable {
         return bytes[first...last]
     }
 
-    public subscript(name: String) -> String? { values[name] }
+    public subscript(name: String) -> String? { pairs.first { $0.name == name }?.value }
 
     /// How many distinct names the header held.
-    public var count: Int { values.count }
+    public var count: Int { pairs.count }
+
+    public static func == (lhs: Cookies, rhs: Cookies) -> Bool {
+        Dictionary(uniqueKeysWithValues: lhs.pairs.map { ($0.name, $0.value) })
+            == Dictionary(uniqueKeysWithValues: rhs.pairs.map { ($0.name, $0.value) })
+    }
 }
