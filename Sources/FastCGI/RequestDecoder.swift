@@ -24,9 +24,8 @@ enum RequestDecoder {
     /// skipped.
     static func params(
         environment: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-    ) -> (values: [String: String], invalid: String?) {
-        var params: [String: String] = [:]
-        params.reserveCapacity(16)
+    ) -> (values: FastCGIParams, invalid: String?) {
+        var params = FastCGIParams()
         var invalid: String?
         guard var entry = environment else { return (params, nil) }
         while let pointer = entry.pointee {
@@ -68,7 +67,7 @@ enum RequestDecoder {
     ///     fewer if the stream ended early.
     /// - Returns: the request, or the 400/413 error to answer with.
     static func decode(
-        params: [String: String],
+        params: FastCGIParams,
         invalidParameter: String? = nil,
         readBody: (Int) -> [UInt8]
     ) -> Result<Request, HTTPError> {
@@ -139,4 +138,35 @@ enum RequestDecoder {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// The FastCGI params ``RequestDecoder`` reads, in the order the web server
+/// sent them; a name sent again replaces the earlier value.
+///
+/// A short list rather than a dictionary: a request carries about a dozen,
+/// and hashing every name cost more than comparing them.
+struct FastCGIParams: Sequence, ExpressibleByDictionaryLiteral {
+    private var entries: [(name: String, value: String)] = []
+
+    init() {
+        entries.reserveCapacity(16)
+    }
+
+    init(dictionaryLiteral elements: (String, String)...) {
+        self.init()
+        for (name, value) in elements { self[name] = value }
+    }
+
+    subscript(name: String) -> String? {
+        get { entries.first { $0.name == name }?.value }
+        set {
+            if let index = entries.firstIndex(where: { $0.name == name }) {
+                if let newValue { entries[index].value = newValue } else { entries.remove(at: index) }
+            } else if let newValue {
+                entries.append((name, newValue))
+            }
+        }
+    }
+
+    func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { entries.makeIterator() }
 }

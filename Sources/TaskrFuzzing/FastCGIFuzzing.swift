@@ -68,7 +68,7 @@ enum FastCGIFuzzing {
     }
 
     /// What a request's params may never do to the log line or the response head.
-    private static func checkOutput(_ params: [String: String]) {
+    private static func checkOutput(_ params: FastCGIParams) {
         // What reaches the access log never carries the query (OAuth codes).
         let logged = Server.loggablePath(params["REQUEST_URI"])
         precondition(!logged.contains("?"), "the logged path carries a query")
