@@ -61,4 +61,38 @@ struct AppDatabaseTests {
     @Test func unopenablePathFails() async throws {
         #expect(throws: (any Error).self) { try AppDatabase(path: "/nonexistent-dir/taskr.sqlite3") }
     }
+
+    /// The page path's reader (``SQLiteReader``, ``SQLiteRow``): every
+    /// argument kind binds, every column kind reads back byte for byte, and a
+    /// NULL where a value must be is an error for the page, never a crash.
+    @Test func thePageReaderBindsAndReadsEveryKindAndRefusesAnUnexpectedNull() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try AppDatabase(path: directory.appendingPathComponent("reader.sqlite3").path)
+            let blob: [UInt8] = [0, 255, 10, 13, 0, 1]
+            try database.write { db in
+                try db.execute(sql: "CREATE TABLE kinds (i INTEGER, t TEXT, b BLOB, n TEXT)")
+                try db.execute(sql: "INSERT INTO kinds VALUES (?, 'é' || char(0) || '日本 ', ?, NULL)", arguments: [Int64.min, Data(blob)])
+                try db.execute(sql: "INSERT INTO kinds VALUES (7, '', x'', NULL)")
+            }
+            let sql = "SELECT i, t, b, n FROM kinds WHERE i = ? OR t = ? OR b = ?"
+            let first = try database.fetchOne(sql, arguments: [.integer(0), .text("é\u{0}日本 "), .blob([9])]) { row in
+                (try row.int64(0), try row.text(1), try row.blob(2), row.optionalText(3))
+            }
+            #expect(first?.0 == Int64.min)
+            #expect(first.map { Array($0.1.utf8) } == Array("é\u{0}日本 ".utf8))
+            #expect(first?.2 == blob)
+            #expect(first?.3 == nil)
+            let empty = try database.fetchOne(sql, arguments: [.integer(0), .text(""), .blob([])]) { row in
+                (try row.text(1), try row.blob(2))
+            }
+            #expect(empty?.0 == "")
+            #expect(empty?.1 == [])
+            #expect(try database.fetchOne(sql, arguments: [.integer(1), .text("x"), .blob([1])]) { try $0.int64(0) } == nil)
+            #expect(throws: (any Error).self) {
+                try database.fetchOne(sql, arguments: [.integer(7), .text(""), .blob([])]) { try $0.text(3) }
+            }
+            // The statement is reset after the error: the next read works.
+            #expect(try database.fetchOne(sql, arguments: [.integer(7), .text(""), .blob([])]) { try $0.int64(0) } == 7)
+        }
+    }
 }

@@ -1,14 +1,14 @@
 import Foundation
 import GRDB
 
-/// Taskr's SQLite database: a GRDB `DatabasePool` (WAL mode) for writes,
-/// a connection per thread for reads, a busy timeout, foreign keys, and the
-/// schema migrated at open.
+/// Taskr's SQLite database: a GRDB `DatabasePool` (WAL mode) for writes
+/// and occasional reads, a read-only connection per thread for the page
+/// read, a busy timeout, foreign keys, and the schema migrated at open.
 ///
 /// The one door to SQLite, in the manner of GRDB's demo `AppDatabase`: the
 /// pool stays private, and the stores (`Storage/SQLite/`) go through
-/// ``read(_:)``, ``fetchOne(_:arguments:_:)`` (one read path: the calling
-/// thread's own connection) and the write methods. Routes and services see
+/// ``fetchOne(_:arguments:_:)`` (the page path: the calling thread's own
+/// ``SQLiteReader``), ``read(_:)`` and the write methods. Routes and services see
 /// the store protocols only.
 ///
 /// Several `taskr` processes may open the same file; the busy timeout makes
@@ -65,18 +65,15 @@ public final class AppDatabase: Sendable {
     /// transaction around it (one statement reads one consistent snapshot
     /// anyway), the statement prepared once per connection and reused, and
     /// the row read through SQLite's column functions (``SQLiteRow``).
-    func fetchOne<T>(_ sql: String, arguments: StatementArguments, _ map: (SQLiteRow) throws -> T) throws -> T? {
-        try read { db in
-            let statement = try db.cachedStatement(sql: sql)
-            try statement.setArguments(arguments)
-            return try SQLiteRow.first(of: statement, map)
-        }
+    func fetchOne<T>(_ sql: String, arguments: [SQLiteArgument], _ map: (SQLiteRow) throws -> T) throws -> T? {
+        try threadReaders.reader().fetchOne(sql, arguments: arguments, map)
     }
 
-    /// Reads on the calling thread's own connection: the one read path. In
-    /// WAL mode it sees every committed write.
+    /// Reads that are not on every page (lists for the account page and the
+    /// administration commands), in one read transaction on one of the
+    /// pool's readers: one snapshot, which sees every write committed before.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try threadReaders.reader().inDatabase(body)
+        try pool.read(body)
     }
 
     /// Writes in one transaction on the pool's writer.

@@ -32,12 +32,10 @@ public enum DatabaseCopy {
             throw Refusal(description: "the SQLite database is not at this build's schema (\(state.version)): run taskr migrate on it first")
         }
         try target.migrate()
+        // `read` is one read transaction (GRDB's pool): one snapshot of every
+        // table, even if a process still writes.
         return try source.read { sqlite in
-            // One read transaction: one snapshot of every table, even if a
-            // process still writes.
-            try sqlite.execute(sql: "BEGIN DEFERRED")
-            defer { try? sqlite.execute(sql: "COMMIT") }
-            return try target.write { postgres in
+            try target.write { postgres in
                 let existing = try postgres.query(
                     """
                     SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM sessions) + (SELECT count(*) FROM attio_connections)

@@ -23,7 +23,7 @@ struct SQLiteAttioConnectionStore: AttioConnectionStore {
     func connection(userID: Int64) throws -> AttioConnection? {
         try database.fetchOne(
             "SELECT key_id, sealed_token, workspace_id, workspace_name, connected_at, paused_until FROM attio_connections WHERE user_id = ?",
-            arguments: [userID]
+            arguments: [.integer(userID)]
         ) { row in
             AttioConnection(
                 userID: userID,

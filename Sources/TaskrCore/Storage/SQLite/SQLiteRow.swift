@@ -2,16 +2,15 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// The current row of a statement that ``AppDatabase/fetchOne(_:arguments:_:)``
+/// The current row of a statement that ``SQLiteReader/fetchOne(_:arguments:_:)``
 /// has stepped: typed getters over SQLite's `sqlite3_column_*`, by position
 /// in the `SELECT`'s order.
 ///
 /// Why not GRDB's `Row` here: the page read runs on every request, and
 /// GRDB's row, cursor and generic decoding cost three times what SQLite
 /// spends on the query itself (callgrind, README's Performance section).
-/// GRDB still owns the connection, the statement cache and the arguments.
 struct SQLiteRow {
-    fileprivate let statement: SQLiteStatement
+    let statement: OpaquePointer
 
     /// An integer column that is never NULL.
     func int64(_ column: Int32) throws -> Int64 {
@@ -44,20 +43,5 @@ struct SQLiteRow {
 
     private func unexpectedNull(_ column: Int32) -> DatabaseError {
         DatabaseError(resultCode: .SQLITE_MISMATCH, message: "column \(column) is NULL")
-    }
-
-    /// Steps `statement` (its arguments set) once and maps the first row, if
-    /// any; the statement is reset before returning, so its read ends.
-    static func first<T>(of statement: Statement, _ map: (SQLiteRow) throws -> T) throws -> T? {
-        let handle = statement.sqliteStatement
-        defer { sqlite3_reset(handle) }
-        switch sqlite3_step(handle) {
-        case SQLITE_ROW: return try map(SQLiteRow(statement: handle))
-        case SQLITE_DONE: return nil
-        case let code:
-            throw DatabaseError(
-                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))),
-                sql: statement.sql)
-        }
     }
 }

@@ -31,7 +31,7 @@ struct SQLiteSessionStore: SessionStore {
             LEFT JOIN attio_connections a ON a.user_id = s.user_id
             WHERE s.id_hash = ?
             """,
-            arguments: [Data(idHash)]
+            arguments: [.blob(idHash)]
         ) { row in
             // By position, in the SELECT's order: every request makes this read.
             let userID = try row.int64(0)

@@ -20,7 +20,7 @@ struct SQLiteUserStore: UserStore {
 
     func user(usernameKey: String) throws -> User? {
         try database.fetchOne(
-            "SELECT id, username, password_hash FROM users WHERE username_key = ?", arguments: [usernameKey]
+            "SELECT id, username, password_hash FROM users WHERE username_key = ?", arguments: [.text(usernameKey)]
         ) { row in
             User(id: try row.int64(0), username: try row.text(1), passwordHash: try row.text(2))
         }
