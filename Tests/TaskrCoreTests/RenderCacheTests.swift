@@ -6,7 +6,7 @@ import Testing
 @Suite("Render cache")
 struct RenderCacheTests {
     @Test func rendersEachKeyOnceAndStaysBounded() {
-        let cache = RenderCache<Int>(capacity: 3)
+        let cache = RenderCache<Int>(capacity: 3, shards: 1)
         let renders = Atomic<Int>(0)
         func page(_ key: Int) -> String {
             cache.page(for: key) { key in
@@ -22,5 +22,24 @@ struct RenderCacheTests {
         _ = page(4)  // past capacity: starts afresh
         #expect(page(1) == "page 1")
         #expect(renders.load(ordering: .relaxed) == 5)
+    }
+
+    /// Spread over shards, many threads at once: every key renders to its
+    /// own page, and the pages kept never exceed the capacity.
+    @Test func shardedStaysBoundedAndCorrectUnderConcurrency() async {
+        let cache = RenderCache<Int>(capacity: 64, shards: 16)
+        await withTaskGroup(of: Bool.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    (0..<2_000).allSatisfy { index in
+                        let key = (index * 7 + worker) % 500
+                        return cache.page(for: key) { "page \($0)" } == "page \(key)"
+                    }
+                }
+            }
+            for await allRight in group { #expect(allRight) }
+        }
+        #expect(cache.count <= 64)
+        #expect(cache.count > 0)
     }
 }

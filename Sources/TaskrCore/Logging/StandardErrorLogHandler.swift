@@ -1,5 +1,4 @@
 public import Logging
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -84,21 +83,48 @@ public struct StandardErrorLogHandler: LogHandler {
 }
 
 /// The local time as `2026-11-30T05:49:12+0000`, formatted at most once a
-/// second for the whole process.
-private final class SecondClock: Sendable {
-    private let cache = Mutex<(second: Int, text: String)>((-1, ""))
+/// second by each thread: every thread keeps its own text, so workers
+/// writing log lines share no lock (one shared cache behind a mutex was
+/// contended at thousands of lines a second).
+private final class SecondClock: @unchecked Sendable {
+    // @unchecked: `key` is written once in init; each thread only touches its own slot.
+    private var key = pthread_key_t()
+
+    init() {
+        pthread_key_create(&key) { pointer in
+            guard let pointer else { return }
+            Unmanaged<Slot>.fromOpaque(pointer).release()
+        }
+    }
 
     func text() -> String {
+        let slot: Slot
+        if let pointer = pthread_getspecific(key) {
+            slot = Unmanaged<Slot>.fromOpaque(pointer).takeUnretainedValue()
+        } else {
+            slot = Slot()
+            pthread_setspecific(key, Unmanaged.passRetained(slot).toOpaque())
+        }
         let now = time(nil)
-        if let text = cache.withLock({ $0.second == now ? $0.text : nil }) { return text }
-        var moment = now
+        if slot.second != now {
+            slot.second = now
+            slot.text = Self.format(now)
+        }
+        return slot.text
+    }
+
+    private static func format(_ seconds: time_t) -> String {
+        var moment = seconds
         var local = tm()
         var buffer = [CChar](repeating: 0, count: 64)
         guard localtime_r(&moment, &local) != nil, strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &local) > 0 else {
             return "<unknown>"
         }
-        let text = String(cString: buffer)
-        cache.withLock { $0 = (now, text) }
-        return text
+        return String(cString: buffer)
+    }
+
+    private final class Slot {
+        var second: time_t = -1
+        var text = ""
     }
 }
