@@ -8,11 +8,14 @@ import Synchronization
 /// A FastCGI server: a fixed pool of dedicated worker threads accepting on one
 /// listening socket and answering with a ``Responder``.
 ///
-/// Each worker owns one `FCGX_Request`, waits (epoll) on the non-blocking
-/// listening socket together with a wake pipe, accepts, answers and finishes. Shutting
-/// down writes the wake pipe: workers stop accepting, finish the request in
-/// hand and exit; ``run(drainTimeout:)`` returns when all are done or the
-/// drain deadline passes.
+/// Each worker owns one `FCGX_Request` and waits on one epoll set shared by
+/// all: the non-blocking listening socket, a wake pipe, and the connections
+/// the web server keeps open between requests (`fastcgi_keep_conn on`); it
+/// takes one, answers and finishes, and a kept connection goes back to the
+/// set, so an idle one never holds a worker. Shutting down writes the wake
+/// pipe: workers stop accepting, finish the request in hand and exit;
+/// ``run(drainTimeout:)`` returns when all are done or the drain deadline
+/// passes.
 ///
 /// Threads rather than Swift concurrency: libfcgi's calls block, and its
 /// reads and writes do not retry `EINTR`, so workers block the termination
@@ -24,6 +27,7 @@ public final class Server: Sendable {
     private let logger: Logger
     private let wakeRead: Int32
     private let wakeWrite: Int32
+    private let epoll: Int32
     private let stopping = Atomic<Bool>(false)
     /// Requests accepted and not yet finished (read by tests and the drain log).
     let inFlight = Atomic<Int>(0)
@@ -45,6 +49,12 @@ public final class Server: Sendable {
         for end in pipeEnds { try check("fcntl(FD_CLOEXEC)", fcntl(end, F_SETFD, FD_CLOEXEC)) }
         self.wakeRead = pipeEnds[0]
         self.wakeWrite = pipeEnds[1]
+        do {
+            self.epoll = try Self.makeEpoll(listening: socket.fd, wake: pipeEnds[0])
+        } catch {
+            for end in pipeEnds { close(end) }
+            throw error
+        }
         self.socket = socket
         self.workerCount = workers
         self.responder = responder
@@ -52,6 +62,7 @@ public final class Server: Sendable {
     }
 
     deinit {
+        close(epoll)
         close(wakeRead)
         close(wakeWrite)
     }
@@ -107,86 +118,148 @@ public final class Server: Sendable {
             shutdown()
             return
         }
-        guard let epoll = makeEpoll() else {
-            shutdown()
-            return
-        }
-        defer { close(epoll) }
-        serve(request, waitingOn: epoll)
+        serve(request)
     }
 
-    /// One epoll instance per worker. The listening socket is registered
-    /// EPOLLEXCLUSIVE, so a new connection wakes one worker rather than all
-    /// of them (poll would wake every worker, and all but one would find
-    /// nothing to accept); the wake pipe wakes every worker.
-    private func makeEpoll() -> Int32? {
+    /// The one epoll instance the workers share: the listening socket
+    /// (edge-triggered: a new connection wakes one waiting worker, which
+    /// accepts until `EAGAIN`), the wake pipe (level-triggered, so shutdown
+    /// reaches every worker) and the kept connections waiting for their
+    /// next request (one-shot: a request wakes one worker, and the
+    /// connection is armed again only once that request is answered).
+    private static func makeEpoll(listening: Int32, wake: Int32) throws(FastCGIError) -> Int32 {
         let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
-        guard epoll >= 0 else {
-            logger.critical("epoll_create1 failed: \(String(cString: strerror(errno))); worker not started")
-            return nil
-        }
-        var listening = epoll_event()
-        listening.events = EPOLLIN.rawValue | EPOLLEXCLUSIVE.rawValue
-        listening.data.fd = socket.fd
-        var waking = epoll_event()
-        waking.events = EPOLLIN.rawValue
-        waking.data.fd = wakeRead
-        guard epoll_ctl(epoll, EPOLL_CTL_ADD, socket.fd, &listening) == 0,
-            epoll_ctl(epoll, EPOLL_CTL_ADD, wakeRead, &waking) == 0
-        else {
-            logger.critical("epoll_ctl failed: \(String(cString: strerror(errno))); worker not started")
+        try check("epoll_create1", epoll)
+        var listeningEvent = epoll_event()
+        listeningEvent.events = EPOLLIN.rawValue | EPOLLET.rawValue
+        listeningEvent.data.fd = listening
+        var wakeEvent = epoll_event()
+        wakeEvent.events = EPOLLIN.rawValue
+        wakeEvent.data.fd = wake
+        do {
+            try check("epoll_ctl", epoll_ctl(epoll, EPOLL_CTL_ADD, listening, &listeningEvent))
+            try check("epoll_ctl", epoll_ctl(epoll, EPOLL_CTL_ADD, wake, &wakeEvent))
+        } catch {
             close(epoll)
-            return nil
+            throw error
         }
         return epoll
     }
 
-    /// Accepts and answers until shutdown wakes the worker or the listening socket fails.
+    /// Answers until shutdown wakes the worker or the listening socket fails.
     ///
-    /// After answering, a worker tries to accept again before it waits: under
-    /// load the next connection is usually queued already, and this saves
-    /// the wait and its wake-up. Only when nothing is queued (`EAGAIN`) does
-    /// it wait on epoll.
-    private func serve(_ request: UnsafeMutablePointer<FCGX_Request>, waitingOn epoll: Int32) {
-        var events = [epoll_event](repeating: epoll_event(), count: 2)
+    /// A worker waits on the shared epoll and takes one event: a new
+    /// connection, or a kept connection with its next request (nginx's
+    /// `fastcgi_keep_conn on`). No worker waits on an idle kept connection:
+    /// it goes back to the epoll set, so kept connections never pin workers.
+    /// After answering, a worker tries to accept again before it waits:
+    /// under load the next connection is usually queued already.
+    private func serve(_ request: UnsafeMutablePointer<FCGX_Request>) {
+        var event = epoll_event()
         var acceptAtOnce = false
         while !stopping.load(ordering: .acquiring) {
             if acceptAtOnce {
-                acceptAtOnce = acceptAndAnswer(request)
+                acceptAtOnce = answerNext(request)
                 continue
             }
-            let ready = epoll_wait(epoll, &events, Int32(events.count), -1)
+            let ready = epoll_wait(epoll, &event, 1, -1)
             if ready < 0 {
                 if errno == EINTR { continue }
                 logger.critical("epoll_wait failed: \(String(cString: strerror(errno))); stopping")
                 shutdown()
                 break
             }
-            let woken = events.prefix(Int(ready))
-            if woken.contains(where: { $0.data.fd == wakeRead }) { break }
-            guard let event = woken.first(where: { $0.data.fd == socket.fd }) else { continue }
-            if event.events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
-                logger.critical("the listening socket failed; stopping")
-                shutdown()
-                break
+            guard ready == 1 else { continue }
+            switch event.data.fd {
+            case wakeRead:
+                return
+            case socket.fd:
+                if event.events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
+                    logger.critical("the listening socket failed; stopping")
+                    shutdown()
+                    return
+                }
+                acceptAtOnce = answerNext(request)
+            case let kept:
+                // The kept connection's next request (or its end: then
+                // libfcgi closes it and tries the listening socket instead).
+                request.pointee.ipcFd = kept
+                request.pointee.keepConnection = 1
+                acceptAtOnce = answerNext(request)
             }
-            acceptAtOnce = acceptAndAnswer(request)
         }
     }
 
-    /// Accepts one connection on the non-blocking listening socket and
-    /// answers it; returns whether one was answered.
-    private func acceptAndAnswer(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
+    /// Takes the next request (from the kept connection in `request`, or
+    /// else a new connection on the non-blocking listening socket), answers
+    /// it and, when the web server keeps the connection, hands it back to
+    /// the epoll set. Returns whether a request was answered.
+    private func answerNext(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
+        let fromListeningSocket = request.pointee.ipcFd < 0
         let accepted = FCGX_Accept_r(request)
         guard accepted == 0 else {
             handleAcceptFailure(errno: -accepted)
             return false
         }
+        // The listening socket is edge-triggered: one edge may stand for
+        // several queued connections. Re-arming it re-checks, and wakes one
+        // more worker if another connection is waiting, so queued
+        // connections never wait for this one's answer.
+        if fromListeningSocket { rearmListeningSocket() }
         inFlight.add(1, ordering: .relaxed)
         answer(request)
+        if request.pointee.keepConnection != 0, !Self.drainInput(request) {
+            request.pointee.keepConnection = 0  // libfcgi closes it at Finish
+        }
         FCGX_Finish_r(request)
         inFlight.subtract(1, ordering: .relaxed)
+        // libfcgi leaves a kept connection open in the request (and closes
+        // any other); it goes back to the set, and this worker is free.
+        let kept = request.pointee.ipcFd
+        if kept >= 0 {
+            request.pointee.ipcFd = -1
+            keep(kept)
+        }
         return true
+    }
+
+    /// Reads what is left of a kept connection's request body, up to the
+    /// end-of-stdin record, so its next request starts at a record boundary
+    /// (libfcgi does not; a page that never reads stdin would leave that
+    /// record for the next request to trip on). Returns false when the body
+    /// went on beyond 1 MiB or the stream failed: that connection is closed
+    /// instead of kept.
+    private static func drainInput(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
+        let input = request.pointee.`in`
+        var buffer = [CChar](repeating: 0, count: 4096)
+        var drained = 0
+        while drained <= 1 << 20 {
+            let read = FCGX_GetStr(&buffer, Int32(buffer.count), input)
+            guard read > 0 else { return read == 0 && FCGX_GetError(input) == 0 }
+            drained += Int(read)
+        }
+        return false
+    }
+
+    private func rearmListeningSocket() {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLET.rawValue
+        event.data.fd = socket.fd
+        epoll_ctl(epoll, EPOLL_CTL_MOD, socket.fd, &event)
+    }
+
+    /// Arms a kept connection in the epoll set for its next request: one
+    /// worker is woken when it is readable (or closed).
+    private func keep(_ connection: Int32) {
+        var event = epoll_event()
+        event.events = EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLONESHOT.rawValue
+        event.data.fd = connection
+        // Re-armed if it was in the set already (a request read from it
+        // before), added otherwise (a new connection).
+        if epoll_ctl(epoll, EPOLL_CTL_MOD, connection, &event) == 0 { return }
+        if errno == ENOENT, epoll_ctl(epoll, EPOLL_CTL_ADD, connection, &event) == 0 { return }
+        logger.error("cannot keep a FastCGI connection: \(String(cString: strerror(errno))); closing it")
+        close(connection)
     }
 
     private func handleAcceptFailure(errno code: Int32) {

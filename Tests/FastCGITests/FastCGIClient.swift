@@ -50,8 +50,10 @@ final class FastCGIClient {
     deinit { close(fd) }
 
     /// Sends BEGIN_REQUEST (responder role) and the parameters.
-    func begin(params: [(String, [UInt8])]) throws {
-        try send(type: 1, content: [0, 1, 0, 0, 0, 0, 0, 0])
+    /// - Parameter keepConnection: sets `FCGI_KEEP_CONN`, as nginx does with
+    ///   `fastcgi_keep_conn on`: the connection stays open for the next request.
+    func begin(params: [(String, [UInt8])], keepConnection: Bool = false) throws {
+        try send(type: 1, content: [0, 1, keepConnection ? 1 : 0, 0, 0, 0, 0, 0])
         var encoded: [UInt8] = []
         for (name, value) in params {
             encoded += Self.length(name.utf8.count) + Self.length(value.count) + Array(name.utf8) + value
@@ -60,8 +62,14 @@ final class FastCGIClient {
         try send(type: 4, content: [])
     }
 
-    func begin(params: [String: String]) throws {
-        try begin(params: params.map { ($0.key, Array($0.value.utf8)) })
+    func begin(params: [String: String], keepConnection: Bool = false) throws {
+        try begin(params: params.map { ($0.key, Array($0.value.utf8)) }, keepConnection: keepConnection)
+    }
+
+    /// Whether the server has closed the connection (a read finds its end).
+    func isClosedByServer() -> Bool {
+        var byte: UInt8 = 0
+        return recv(fd, &byte, 1, 0) == 0
     }
 
     /// Sends part of the request body.

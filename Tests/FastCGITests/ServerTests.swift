@@ -117,6 +117,37 @@ struct ServerTests {
         }
     }
 
+    /// nginx's `fastcgi_keep_conn on`: several requests on one connection,
+    /// and while it idles between them, the only worker answers others.
+    @Test(.timeLimit(.minutes(1))) func aKeptConnectionServesManyRequestsWithoutHoldingAWorker() throws {
+        try withServer(workers: 1, responder: EchoResponder()) { path, _ in
+            let kept = try FastCGIClient(unixPath: path)
+            for round in 0..<3 {
+                try kept.begin(
+                    params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/kept/\(round)", "SCRIPT_NAME": ""], keepConnection: true)
+                try kept.endStdin()
+                #expect(try kept.readResponse().text.contains("path=/kept/\(round)"))
+                let other = try FastCGIClient.request(unixPath: path, uri: "/other/\(round)")
+                #expect(other.text.contains("path=/other/\(round)"))
+            }
+            // The web server closes the kept connection: the server lets it go
+            // and goes on answering.
+            _ = consume kept
+            #expect(try FastCGIClient.request(unixPath: path, uri: "/after").text.contains("path=/after"))
+        }
+    }
+
+    /// Without `FCGI_KEEP_CONN` the connection ends with its one response.
+    @Test func aConnectionNotKeptIsClosedAfterItsResponse() throws {
+        try withServer(workers: 1, responder: EchoResponder()) { path, _ in
+            let client = try FastCGIClient(unixPath: path)
+            try client.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/once", "SCRIPT_NAME": ""])
+            try client.endStdin()
+            #expect(try client.readResponse().status == 200)
+            #expect(client.isClosedByServer())
+        }
+    }
+
     @Test func shutdownLetsTheRequestInFlightFinish() throws {
         let (response, drained) = try withServer(responder: EchoResponder()) { path, server in
             let client = try FastCGIClient(unixPath: path)
