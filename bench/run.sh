@@ -13,7 +13,7 @@ repo=$(cd "$here/.." && pwd)
 taskr=$(realpath "${1:-$repo/.build/release/taskr}")
 rounds=${BENCH_ROUNDS:-3}
 seconds=${BENCH_SECONDS:-10}
-port=29050 hello_port=29060 sqlite_port=29070 standin_port=29051 pg_port=29080 libpq_port=29090
+port=29050 hello_port=29060 sqlite_port=29070 standin_port=29051 pg_port=29080 libpq_port=29090 keep_port=29100
 base=http://127.0.0.1:$port
 standin=http://127.0.0.1:$standin_port
 wrk_load=(-t2 -c32 "-d${seconds}s" --latency)
@@ -67,11 +67,14 @@ wait_for "taskr on PostgreSQL" 20 test -S "$tmp/taskr-pg.sock" || fail "taskr on
 mkdir -p "$tmp/snippets" "$tmp/nginx-tmp"
 cp "$repo"/nginx/snippets/*.conf "$tmp/snippets/"
 sed 's/fastcgi_pass taskr;/fastcgi_pass taskr_pg;/' "$repo/nginx/snippets/taskr-locations.conf" >"$tmp/snippets/taskr-locations-pg.conf"
+sed 's/^fastcgi_keep_conn off;/fastcgi_keep_conn on;/' "$repo/nginx/snippets/taskr-fastcgi.conf" >"$tmp/snippets/taskr-fastcgi-keep.conf"
+sed -e 's/fastcgi_pass taskr;/fastcgi_pass taskr_keep;/' -e 's|snippets/taskr-fastcgi.conf|snippets/taskr-fastcgi-keep.conf|' \
+    "$repo/nginx/snippets/taskr-locations.conf" >"$tmp/snippets/taskr-locations-keep.conf"
 user_line=$(nginx_user_line)
 sed -e "s|@USER@|$user_line|" -e "s|@RUN@|$tmp|g" -e "s|@ROOT@|$repo/nginx/www|" \
     -e "s|@PORT@|$port|" -e "s|@HELLOPORT@|$hello_port|" -e "s|@SQLITEPORT@|$sqlite_port|" \
     -e "s|@SOCKET@|$tmp/taskr.sock|" -e "s|@HELLOSOCKET@|$tmp/hello.sock|" -e "s|@SQLITESOCKET@|$tmp/sqlite.sock|" \
-    -e "s|@PGPORT@|$pg_port|" -e "s|@LIBPQPORT@|$libpq_port|" -e "s|@PGSOCKET@|$tmp/taskr-pg.sock|" -e "s|@LIBPQSOCKET@|$tmp/libpq.sock|" \
+    -e "s|@KEEPPORT@|$keep_port|" -e "s|@PGPORT@|$pg_port|" -e "s|@LIBPQPORT@|$libpq_port|" -e "s|@PGSOCKET@|$tmp/taskr-pg.sock|" -e "s|@LIBPQSOCKET@|$tmp/libpq.sock|" \
     "$here/nginx.conf.in" > "$tmp/nginx.conf"
 nginx -p "$tmp" -c "$tmp/nginx.conf" &
 pids+=("$!")
@@ -156,6 +159,8 @@ for round in $(seq "$rounds"); do
     measure sqlite-home-in "http://127.0.0.1:$sqlite_port/" -H "$cookie_in"
     measure taskr-home-in "$base/" -H "$cookie_in"
     measure taskr-home-connected "$base/" -H "$cookie_connected"
+    measure taskr-keep-home "http://127.0.0.1:$keep_port/"
+    measure taskr-keep-home-in "http://127.0.0.1:$keep_port/" -H "$cookie_in"
     measure libpq-home-in "http://127.0.0.1:$libpq_port/"
     measure taskr-pg-home-in "http://127.0.0.1:$pg_port/" -H "Cookie: taskr_session=$session_pg"
     [ "$round" -eq 1 ] && rss_after_first=$(rss_kib VmRSS) && anon_after_first=$(rss_kib RssAnon) \
@@ -217,6 +222,8 @@ row "GET /healthz (vs hello)" taskr-healthz hello-healthz 95
 row "GET / logged out (vs hello)" taskr-home hello-home 95
 row "GET / logged in, not connected (vs SQLite read)" taskr-home-in sqlite-home-in 90
 row "GET / logged in, connected to the stand-in (vs not connected: within 1.2×)" taskr-home-connected taskr-home-in 83
+row "GET / logged out, kept FastCGI connections (vs hello, which cannot keep them)" taskr-keep-home hello-home ""
+row "GET / logged in, kept FastCGI connections (vs SQLite read, which cannot keep them)" taskr-keep-home-in sqlite-home-in ""
 row "GET / logged in on PostgreSQL (vs libpq read)" taskr-pg-home-in libpq-home-in 85
 row "GET / logged in: PostgreSQL (vs the same on SQLite)" taskr-pg-home-in taskr-home-in 67
 row "POST /login, 64 concurrent (log-ins/s; errors = 503s past the password queue, by design)" taskr-login "" ""
