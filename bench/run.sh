@@ -66,8 +66,12 @@ wait_for "taskr on PostgreSQL" 20 test -S "$tmp/taskr-pg.sock" || fail "taskr on
 
 mkdir -p "$tmp/snippets" "$tmp/nginx-tmp"
 cp "$repo"/nginx/snippets/*.conf "$tmp/snippets/"
+# The baselines (libfcgi's accept loop) cannot keep connections without
+# pinning a thread each: every row compares one connection per request,
+# except the kept-connection rows (taskr_keep).
+sed -i 's/^fastcgi_keep_conn on;/fastcgi_keep_conn off;/' "$tmp/snippets/taskr-fastcgi.conf"
 sed 's/fastcgi_pass taskr;/fastcgi_pass taskr_pg;/' "$repo/nginx/snippets/taskr-locations.conf" >"$tmp/snippets/taskr-locations-pg.conf"
-sed 's/^fastcgi_keep_conn off;/fastcgi_keep_conn on;/' "$repo/nginx/snippets/taskr-fastcgi.conf" >"$tmp/snippets/taskr-fastcgi-keep.conf"
+sed 's/^fastcgi_keep_conn off;/fastcgi_keep_conn on;/' "$tmp/snippets/taskr-fastcgi.conf" >"$tmp/snippets/taskr-fastcgi-keep.conf"
 sed -e 's/fastcgi_pass taskr;/fastcgi_pass taskr_keep;/' -e 's|snippets/taskr-fastcgi.conf|snippets/taskr-fastcgi-keep.conf|' \
     "$repo/nginx/snippets/taskr-locations.conf" >"$tmp/snippets/taskr-locations-keep.conf"
 user_line=$(nginx_user_line)
