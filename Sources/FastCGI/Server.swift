@@ -195,7 +195,7 @@ public final class Server: Sendable {
     /// it and, when the web server keeps the connection, hands it back to
     /// the epoll set. Returns whether a request was answered.
     private func answerNext(_ request: UnsafeMutablePointer<FCGX_Request>) -> Bool {
-        let fromListeningSocket = request.pointee.ipcFd < 0
+        let adopted = request.pointee.ipcFd
         let accepted = FCGX_Accept_r(request)
         guard accepted == 0 else {
             handleAcceptFailure(errno: -accepted)
@@ -204,8 +204,9 @@ public final class Server: Sendable {
         // The listening socket is edge-triggered: one edge may stand for
         // several queued connections. Re-arming it re-checks, and wakes one
         // more worker if another connection is waiting, so queued
-        // connections never wait for this one's answer.
-        if fromListeningSocket { rearmListeningSocket() }
+        // connections never wait for this one's answer. (A kept connection
+        // found closed makes libfcgi accept a new one too.)
+        if adopted < 0 || request.pointee.ipcFd != adopted { rearmListeningSocket() }
         inFlight.add(1, ordering: .relaxed)
         answer(request)
         if request.pointee.keepConnection != 0, !Self.drainInput(request) {
