@@ -19,7 +19,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-configuration", exact: "1.4.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
@@ -41,11 +40,27 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        // The C boundary: SQLite from Debian's libsqlite3-dev.
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // The C boundary: libpq from Debian's libpq-dev.
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "SQLite",
+            dependencies: ["CSQLite"],
+            swiftSettings: swiftSettings
+        ),
+        // One value per thread, owned (the database connections, the log clock).
+        .target(
+            name: "ThreadLocal",
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "Postgres",
@@ -80,12 +95,11 @@ let package = Package(
             dependencies: [
                 "HTTP",
                 "Postgres",
+                "SQLite",
                 "Sodium",
+                "ThreadLocal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Configuration", package: "swift-configuration"),
-                .product(name: "GRDB", package: "GRDB.swift"),
-                // SQLite's C interface, as GRDB links it: the page read (SQLiteRow).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             resources: [.copy("Templates"), .copy("CommonPasswords")],
@@ -155,13 +169,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SQLiteTests",
+            dependencies: ["SQLite", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ThreadLocalTests",
+            dependencies: ["ThreadLocal"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SodiumTests",
             dependencies: ["Sodium"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TaskrCoreTests",
-            dependencies: ["TaskrCore", "HTTP", "Postgres", "TestSupport"],
+            dependencies: ["TaskrCore", "HTTP", "Postgres", "SQLite", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

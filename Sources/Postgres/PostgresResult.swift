@@ -6,7 +6,7 @@ internal import CLibPQ
 /// Columns are read by position, in the `SELECT`'s order; a getter that
 /// meets a type it does not expect throws instead of guessing.
 public final class PostgresResult {
-    private let result: OpaquePointer
+    fileprivate let result: OpaquePointer
 
     init(_ result: OpaquePointer) {
         self.result = result
@@ -66,4 +66,42 @@ public final class PostgresResult {
         guard let start = PQgetvalue(result, Int32(row), Int32(column)) else { return [] }
         return start.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
+}
+
+/// One row of a ``PostgresResult``, read by column position.
+public struct PostgresRow {
+    public let result: PostgresResult
+    public let index: Int
+
+    public var columnCount: Int { result.columnCount }
+    /// The name of column `column`, as the `SELECT` gives it.
+    public func name(_ column: Int) -> String { result.columnName(column) }
+    public func isNull(_ column: Int) -> Bool { result.isNull(index, column) }
+    public func int(_ column: Int) throws(PostgresError) -> Int64 { try result.int(index, column) }
+    public func string(_ column: Int) throws(PostgresError) -> String { try result.string(index, column) }
+    public func bytes(_ column: Int) throws(PostgresError) -> [UInt8] { try result.bytes(index, column) }
+    public func optionalInt(_ column: Int) throws(PostgresError) -> Int64? { try result.optionalInt(index, column) }
+    public func optionalString(_ column: Int) throws(PostgresError) -> String? { try result.optionalString(index, column) }
+    public func optionalBytes(_ column: Int) throws(PostgresError) -> [UInt8]? {
+        isNull(column) ? nil : try bytes(column)
+    }
+    /// The column's type OID: `int8` 20, `int4` 23, `int2` 21, `text` 25, `bytea` 17.
+    public func typeOID(_ column: Int) -> UInt32 { result.typeOID(column) }
+}
+
+extension PostgresResult {
+    /// How many columns each row has.
+    public var columnCount: Int { Int(PQnfields(result)) }
+
+    /// The name of column `column`.
+    public func columnName(_ column: Int) -> String { PQfname(result, Int32(column)).map { String(cString: $0) } ?? "" }
+
+    /// The type OID of column `column`.
+    public func typeOID(_ column: Int) -> UInt32 { UInt32(PQftype(result, Int32(column))) }
+
+    /// Row `index`.
+    public subscript(index: Int) -> PostgresRow { PostgresRow(result: self, index: index) }
+
+    /// Every row, in order.
+    public var rows: [PostgresRow] { (0..<count).map { self[$0] } }
 }

@@ -29,14 +29,11 @@ struct CopyDatabase: AsyncParsableCommand {
         guard case let .postgres(uri) = destination else { throw ValidationError("--to must be a postgresql:// URI") }
         guard FileManager.default.fileExists(atPath: path) else { fail("there is no database at \(path) (TASKR_DATABASE)") }
         do {
-            let source = try AppDatabase(path: path, existing: true, migrating: false)
+            let source = try SQLiteDatabase(path: path, existing: true, migrating: false)
             let report = try DatabaseCopy.copy(from: source, to: try PostgresDatabase(conninfo: uri, migrating: false))
             print("copied \(path) to \(destination)")
-            print("users \(report.users)")
-            print("sessions \(report.sessions)")
-            print("attio connections \(report.attioConnections)")
-            print("oauth states \(report.oauthStates)")
-            print("login throttle rows \(report.loginThrottle)")
+            // One line a table, "users 2", in the order the tables were made.
+            for (table, count) in report.rows { print("\(table.replacingOccurrences(of: "_", with: " ")) \(count)") }
         } catch {
             fail("nothing was copied: \(error)")
         }

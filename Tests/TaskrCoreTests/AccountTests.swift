@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTP
 import Testing
 
@@ -125,7 +124,7 @@ struct AccountTests {
         let test = try await TestApp()
         var ann = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         let other = try session(test, "ann", userAgent: chromeOnWindows)
-        let hash = try test.database.read { try String.fetchOne($0, sql: "SELECT password_hash FROM users") }
+        let hash = try test.database.texts("SELECT password_hash FROM users").first
         for _ in 0..<LoginThrottle.pairFreeFailures {
             let response = try changePassword(&ann, current: "wrong horse", new: "battery staple")
             #expect(response.status == .unauthorized)
@@ -137,7 +136,7 @@ struct AccountTests {
         #expect(locked.headers["Retry-After"] != nil)
         var fresh = test.browser()
         #expect(try fresh.login("ann", "correct horse").status == .tooManyRequests)
-        #expect(try test.database.read { try String.fetchOne($0, sql: "SELECT password_hash FROM users") } == hash)
+        #expect(try test.database.texts("SELECT password_hash FROM users").first == hash)
         #expect(try isLoggedIn(other), "nothing ended")
         #expect(test.logs.text.contains("security: failed log-in for user 1 from an unknown address: wrong password (password change)"))
     }
@@ -203,15 +202,15 @@ struct AccountTests {
         let revoked = test.attio.requests(to: "/oauth/revoke").map { String(decoding: $0.body ?? Data(), as: UTF8.self) }
         #expect(revoked.count == 1 && revoked[0].contains("token=\(token)"))
         // Nothing of ann's is left; bob's is all there.
-        let annDigest = Data(ThrottleKeys.usernameDigest("ann"))
-        func rows(_ sql: String, _ arguments: StatementArguments = []) throws -> Int {
-            try test.database.read { try Int.fetchOne($0, sql: sql, arguments: arguments) ?? -1 }
+        let annDigest = ThrottleKeys.usernameDigest("ann")
+        func rows(_ sql: String, _ arguments: [DatabaseValue] = []) throws -> Int {
+            Int(try test.database.integers(sql, arguments).first ?? -1)
         }
         #expect(try rows("SELECT count(*) FROM users WHERE username_key = 'ann'") == 0)
         #expect(try rows("SELECT count(*) FROM sessions WHERE user_id = 1") == 0)
         #expect(try rows("SELECT count(*) FROM attio_connections WHERE user_id = 1") == 0)
         #expect(try rows("SELECT count(*) FROM oauth_states") == 0)
-        #expect(try rows("SELECT count(*) FROM login_throttle WHERE username_hash = ?", [annDigest]) == 0)
+        #expect(try rows("SELECT count(*) FROM login_throttle WHERE username_hash = $1", [.blob(annDigest)]) == 0)
         #expect(try test.count("attio_connections") == 1)
         #expect(try bob.get("/").text.contains("Your Attio tasks"))
         #expect(try ann.get("/").text.contains("You are not logged in"))

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTP
 import Sodium
 import Testing
@@ -10,11 +9,11 @@ extension TestApp {
     /// The administration commands' services on this app's database and key.
     func administration(key: SecretKey?? = .none) throws -> Administration {
         try Administration(
-            database: .sqlite(database), settings: settings, secretKey: key ?? secretKey, http: attio, clock: clock, logger: logs.logger)
+            database: database, settings: settings, secretKey: key ?? secretKey, http: attio, clock: clock, logger: logs.logger)
     }
 
     func keyIDs() throws -> [String] {
-        try database.read { try String.fetchAll($0, sql: "SELECT key_id FROM attio_connections ORDER BY user_id") }
+        try database.texts("SELECT key_id FROM attio_connections ORDER BY user_id")
     }
 }
 
@@ -54,15 +53,13 @@ struct AdministrationTests {
         var bob = try loggedIn(test, "bob")
         try connect(&bob)
         // ann's under a key nobody configured, bob's under the right id but tampered.
-        try test.database.write { db in
-            try db.execute(sql: "UPDATE attio_connections SET key_id = 'ffffffffffffffff' WHERE user_id = 1")
-            try db.execute(sql: "UPDATE attio_connections SET sealed_token = zeroblob(64) WHERE user_id = 2")
-        }
-        let before = try test.database.read { try Row.fetchAll($0, sql: "SELECT * FROM attio_connections ORDER BY user_id") }
+        try test.database.execute("UPDATE attio_connections SET key_id = 'ffffffffffffffff' WHERE user_id = 1")
+        try test.database.execute("UPDATE attio_connections SET sealed_token = $1 WHERE user_id = 2", [.blob([UInt8](repeating: 0, count: 64))])
+        let before = try test.database.rows("SELECT * FROM attio_connections ORDER BY user_id")
         let report = try test.administration().reseal()
         #expect(report.unopenable == [1, 2])
         #expect(report.resealed.isEmpty)
-        #expect(try test.database.read { try Row.fetchAll($0, sql: "SELECT * FROM attio_connections ORDER BY user_id") } == before)
+        #expect(try test.database.rows("SELECT * FROM attio_connections ORDER BY user_id") == before)
 
         let check = try test.administration().check()
         #expect(check.problems == ["1 Attio token(s) under key ffffffffffffffff, which no configured key matches"])
@@ -77,7 +74,7 @@ struct AdministrationTests {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
-        let store = SQLiteAttioConnectionStore(database: test.database)
+        let store = test.database.stores.attioConnections
         let stale = TokenSealer.Sealed(keyID: test.secretKey.id, bytes: [1, 2, 3])
         let fresh = TokenSealer.Sealed(keyID: test.secretKey.id, bytes: [4, 5, 6])
         #expect(try store.replaceSealedToken(userID: 1, stale, with: fresh) == false)
@@ -130,7 +127,7 @@ struct AdministrationTests {
         #expect(test.attio.requests(to: "/oauth/revoke").count == 1)
         #expect(try test.count("users") == 1)
         #expect(try test.count("attio_connections") == 0)
-        #expect(try test.database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sessions WHERE user_id = 1") } == 0)
+        #expect(try test.database.integers("SELECT count(*) FROM sessions WHERE user_id = 1").first == 0)
         #expect(try ann.get("/").text.contains("You are not logged in"))
         #expect(try test.administration().deleteUser(username: "ann") == nil)
     }

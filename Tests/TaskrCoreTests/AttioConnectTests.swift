@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import GRDB
 import HTTP
 import Sodium
 import Synchronization
@@ -47,8 +46,8 @@ struct AttioConnectTests {
         #expect(query["scope"] == nil && query["code_challenge"] == nil)
         #expect(oauthState(in: try browser.get("/integrations/attio/connect")) != query["state"], "a fresh state every time")
         // Only the state's hash is stored.
-        let stored = try test.database.read { try Data.fetchAll($0, sql: "SELECT state_hash FROM oauth_states") }
-        #expect(stored.contains(Data(SHA256.hash(Array(query["state"]!.utf8)))))
+        let stored = try test.database.blobs("SELECT state_hash FROM oauth_states")
+        #expect(stored.contains(SHA256.hash(Array(query["state"]!.utf8))))
         #expect(try test.databaseBytes().range(of: Data(query["state"]!.utf8)) == nil)
     }
 }
@@ -83,7 +82,7 @@ struct AttioCallbackTests {
         try browser.get("/")
         let token = test.attio.lastIssuedToken
         #expect(try test.databaseBytes().range(of: Data(token.utf8)) == nil)
-        let keyID = try test.database.read { try String.fetchOne($0, sql: "SELECT key_id FROM attio_connections") }
+        let keyID = try test.database.texts("SELECT key_id FROM attio_connections").first
         #expect(keyID == test.secretKey.id)
         #expect(!test.logs.text.contains(token))
         #expect(!test.logs.text.contains("test-client-secret"))

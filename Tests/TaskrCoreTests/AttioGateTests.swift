@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import GRDB
 import HTTP
 import Sodium
 import Synchronization
@@ -119,7 +118,7 @@ struct AttioGateTests {
         // The account disappears while Attio answers: the row cannot be written.
         let database = test.database!
         test.attio.onExchange {
-            try? database.write { try $0.execute(sql: "DELETE FROM users") }
+            try? database.execute("DELETE FROM users")
         }
         let response = try connect(&ann)
         #expect(response.status == .internalServerError)

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import GRDB
 import HTTP
 import Sodium
 import Synchronization
@@ -56,7 +55,7 @@ struct AttioKeyTests {
         try await test.restart()
         browser = test.browser(continuing: browser)
         #expect(try browser.get("/").text.contains("Send invoice"))
-        let keyID = try test.database.read { try String.fetchOne($0, sql: "SELECT key_id FROM attio_connections") }
+        let keyID = try test.database.texts("SELECT key_id FROM attio_connections").first
         #expect(keyID == test.secretKey.id, "re-sealed under the current key")
         // The old key is no longer needed.
         test.settings.previousSecretKeys = []
@@ -92,13 +91,11 @@ struct AttioKeyTests {
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
         var bob = try loggedIn(test, "bob")
-        try test.database.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO attio_connections (user_id, key_id, sealed_token, connected_at)
-                    SELECT 2, key_id, sealed_token, connected_at FROM attio_connections WHERE user_id = 1
-                    """)
-        }
+        try test.database.execute(
+            """
+            INSERT INTO attio_connections (user_id, key_id, sealed_token, connected_at)
+            SELECT 2, key_id, sealed_token, connected_at FROM attio_connections WHERE user_id = 1
+            """)
         #expect(try bob.get("/").text.contains("can no longer be read"))
         #expect(test.attio.requests(to: "/v2/tasks").count == 0)
     }

@@ -1,6 +1,5 @@
 import Dispatch
 import Foundation
-import GRDB
 import HTTP
 import Sodium
 import Synchronization

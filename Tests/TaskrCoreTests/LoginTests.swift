@@ -71,7 +71,7 @@ struct LoginTests {
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         func storedHash() throws -> String? {
-            try test.database.read { try String.fetchOne($0, sql: "SELECT password_hash FROM users") }
+            try test.database.texts("SELECT password_hash FROM users").first
         }
         #expect(try storedHash()?.contains("m=8192,t=1") == true)
 

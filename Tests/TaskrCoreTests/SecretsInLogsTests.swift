@@ -17,7 +17,7 @@ struct SecretsInLogsTests {
         try browser.login("ann", "wrong-\(password)")
         try browser.login("ann", password)
         let loginCookie = try #require(browser.sessionCookie)
-        let hash = try #require(try test.database.read { try String.fetchOne($0, sql: "SELECT password_hash FROM users") })
+        let hash = try #require(try test.database.texts("SELECT password_hash FROM users").first)
 
         let log = test.logs.text
         #expect(log.contains("signed up user 1") && log.contains("logged in user 1") && log.contains("failed log-in"))

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTP
 import Sodium
 import Testing
@@ -24,8 +23,8 @@ struct SessionTests {
         try browser.signup("ann", "correct horse")
         let token = try #require(browser.sessionCookie)
         #expect(token.count == 43)  // 256 bits, base64url
-        let stored = try test.database.read { try Data.fetchAll($0, sql: "SELECT id_hash FROM sessions") }
-        #expect(stored.contains(Data(SHA256.hash(Array(token.utf8)))))
+        let stored = try test.database.blobs("SELECT id_hash FROM sessions")
+        #expect(stored.contains(SHA256.hash(Array(token.utf8))))
         #expect(try test.databaseBytes().range(of: Data(token.utf8)) == nil)
     }
 
@@ -71,7 +70,7 @@ struct SessionTests {
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         func lastSeen() throws -> Int64? {
-            try test.database.read { try Int64.fetchOne($0, sql: "SELECT last_seen_at FROM sessions") }
+            try test.database.integers("SELECT last_seen_at FROM sessions").first
         }
         let start = try lastSeen()
         test.clock.advance(by: 30)
@@ -120,10 +119,8 @@ struct SessionTests {
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         let cookie = try #require(browser.sessionCookie)
-        try test.database.write { db in
-            try db.execute(sql: "DROP TABLE oauth_states")
-            try db.execute(sql: "DROP TABLE sessions")
-        }
+        try test.database.execute("DROP TABLE oauth_states")
+        try test.database.execute("DROP TABLE sessions")
         let response = try browser.get("/")
         #expect(response.status == .internalServerError)
         #expect(response.headers.values("Set-Cookie").allSatisfy { !$0.hasPrefix("taskr_session=") })

@@ -54,7 +54,7 @@ struct SignupTests {
         let test = try await TestApp()
         var browser = test.browser()
         try browser.signup("ann", "a very secret passphrase")
-        let hash = try test.database.read { try String.fetchOne($0, sql: "SELECT password_hash FROM users") }
+        let hash = try test.database.texts("SELECT password_hash FROM users").first
         #expect(hash?.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$") == true)
         #expect(try test.databaseBytes().range(of: Data("a very secret passphrase".utf8)) == nil)
     }
@@ -98,7 +98,7 @@ struct SignupTests {
         let decomposed = "A\u{030A}sa"  // A + combining ring
         var first = test.browser()
         #expect(try first.signup(decomposed, "correct horse").status == .seeOther)
-        let stored = try test.database.read { try String.fetchOne($0, sql: "SELECT username FROM users") }
+        let stored = try test.database.texts("SELECT username FROM users").first
         #expect(stored.map { Array($0.unicodeScalars) } == Array(precomposed.unicodeScalars), "stored in NFC")
         var second = test.browser()
         #expect(try second.signup(precomposed.lowercased(), "correct horse").status == .conflict)

@@ -7,7 +7,7 @@ import Testing
 /// How many SQL statements a page costs: counted, not timed, so a second
 /// query on the page path cannot creep back in unnoticed. Each connection's
 /// statements are traced by SQLite itself (`sqlite3_trace_v2`, through
-/// GRDB's `trace` on the pool), the per-thread page readers included.
+/// one set of SQLite options for every connection), each thread's own included.
 @Suite("Statements per page")
 struct StatementCountTests {
     @Test func theLoggedInHomePageCostsOneStatement() async throws {

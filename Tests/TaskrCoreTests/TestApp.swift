@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTP
 import Logging
 import Sodium
@@ -49,7 +48,7 @@ final class LogCapture: Sendable {
     }
 }
 
-/// The SQL statements a database ran (``AppDatabase``'s statement observer).
+/// The SQL statements a database ran (``SQLiteDatabase``'s statement observer).
 final class StatementLog: Sendable {
     private let statements = Mutex<[String]>([])
     var all: [String] { statements.withLock { $0 } }
@@ -61,8 +60,10 @@ final class StatementLog: Sendable {
 /// captured logs; `restart()` builds a new application on the same file, as
 /// a restart of `taskr serve` would.
 final class TestApp {
-    let directory: URL
-    let databasePath: String
+    /// The database under test, on the engine the test asked for.
+    let storage: TemporaryDatabase
+    /// The SQLite file (SQLite only).
+    var databasePath: String { storage.path }
     let clock = ManualClock()
     let logs = LogCapture()
     let attio: FakeAttio
@@ -72,7 +73,7 @@ final class TestApp {
     /// Every SQL statement the database's connections ran, in order.
     let statements = StatementLog()
     private(set) var app: Application!
-    private(set) var database: AppDatabase!
+    private(set) var database: TaskrDatabase!
 
     /// Settings with an Attio client configured, so the connect flow runs.
     static var configured: Settings {
@@ -82,22 +83,18 @@ final class TestApp {
         return settings
     }
 
-    init(settings: Settings = TestApp.configured, passwordHasher: PasswordHasher = .owasp) async throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("taskr-app-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        databasePath = directory.appendingPathComponent("taskr.sqlite3").path
+    init(settings: Settings = TestApp.configured, passwordHasher: PasswordHasher = .owasp, engine: StoreEngine = .sqlite) async throws {
+        storage = try TemporaryDatabase(engine)
         self.settings = settings
         self.attio = FakeAttio(clock: clock)
         try await restart(passwordHasher: passwordHasher)
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
-
     func restart(passwordHasher: PasswordHasher = .owasp) async throws {
         let statements = statements
-        database = try AppDatabase(path: databasePath, statementObserver: { statements.append($0) })
+        database = try storage.open(statementObserver: { statements.append($0) })
         app = try Application(
-            database: .sqlite(database), views: try await Views.bundled(), settings: settings,
+            database: database, views: try await Views.bundled(), settings: settings,
             secretKey: secretKey, http: attio, clock: clock,
             passwordHasher: passwordHasher, concurrentAttioCalls: 2, logger: logs.logger)
     }
@@ -117,11 +114,9 @@ final class TestApp {
         return browser
     }
 
-    func count(_ table: String) throws -> Int {
-        try database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM \(table)") ?? 0 }
-    }
+    func count(_ table: String) throws -> Int { try database.count(table) }
 
-    /// The database file and its WAL, as bytes, to look for what must not be there.
+    /// The database file and its WAL, as bytes, to look for what must not be there (SQLite).
     func databaseBytes() throws -> Data {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: databasePath))
         if let wal = try? Data(contentsOf: URL(fileURLWithPath: databasePath + "-wal")) { bytes.append(wal) }

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import HTTP
 import Logging
+import SQLite
 import Sodium
 @_exported import TestSupport
 
@@ -15,7 +15,7 @@ func withApplication<T>(
 ) async throws -> T {
     try await withTemporaryDirectory { directory in
         let path = directory.appendingPathComponent("taskr.sqlite3").path
-        let database = try AppDatabase(path: path, busyTimeout: busyTimeout)
+        let database = try SQLiteDatabase(path: path, busyTimeout: busyTimeout)
         let application = try Application(
             database: .sqlite(database), views: try await Views.bundled(), settings: Settings(),
             secretKey: SecretKey.generate(), http: FakeAttio(clock: ManualClock()), clock: clock, logger: Logger(label: "test"))
@@ -36,10 +36,8 @@ extension Response {
 /// Holds SQLite's write lock on the database at `path`, as another process
 /// in the middle of a long write would, until `body` returns.
 func whileDatabaseIsLocked<T>(_ path: String, _ body: () throws -> T) throws -> T {
-    let locker = try DatabaseQueue(path: path)
-    return try locker.inDatabase { db in
-        try db.execute(sql: "BEGIN IMMEDIATE")
-        defer { try? db.execute(sql: "ROLLBACK") }
-        return try body()
-    }
+    let locker = try SQLiteConnection(path: path, options: SQLiteOptions())
+    try locker.run("BEGIN IMMEDIATE")
+    defer { try? locker.run("ROLLBACK") }
+    return try body()
 }

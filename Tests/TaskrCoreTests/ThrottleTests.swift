@@ -108,7 +108,7 @@ struct ThrottleTests {
     /// password check), but none is refused.
     @Test func guessingFromManyAddressesAddsADelayNotARefusal() async throws {
         let test = try await TestApp()
-        let throttle = LoginThrottle(store: SQLiteLoginThrottleStore(database: test.database))
+        let throttle = LoginThrottle(store: test.database.stores.loginThrottle)
         let now = test.clock.now()
         var delays: [TimeInterval] = []
         for index in 0..<24 {
@@ -135,7 +135,7 @@ struct ThrottleTests {
         try owner.signup("ann", "correct horse")
         var home = test.browser(address: "198.51.100.7")
         #expect(try home.login("ann", "correct horse").status == .seeOther)
-        let throttle = LoginThrottle(store: SQLiteLoginThrottleStore(database: test.database))
+        let throttle = LoginThrottle(store: test.database.stores.loginThrottle)
         let now = test.clock.now()
         for index in 0..<25 {
             _ = try throttle.admit(usernameKey: "ann", address: "203.0.113.\(index)", now: now)

@@ -1,4 +1,5 @@
 public import Logging
+import ThreadLocal
 
 #if canImport(Glibc)
     import Glibc
@@ -86,25 +87,12 @@ public struct StandardErrorLogHandler: LogHandler {
 /// second by each thread: every thread keeps its own text, so workers
 /// writing log lines share no lock (one shared cache behind a mutex was
 /// contended at thousands of lines a second).
-private final class SecondClock: @unchecked Sendable {
-    // @unchecked: `key` is written once in init; each thread only touches its own slot.
-    private var key = pthread_key_t()
-
-    init() {
-        pthread_key_create(&key) { pointer in
-            guard let pointer else { return }
-            Unmanaged<Slot>.fromOpaque(pointer).release()
-        }
-    }
+private final class SecondClock: Sendable {
+    private let slots = ThreadLocal { Slot() }
 
     func text() -> String {
-        let slot: Slot
-        if let pointer = pthread_getspecific(key) {
-            slot = Unmanaged<Slot>.fromOpaque(pointer).takeUnretainedValue()
-        } else {
-            slot = Slot()
-            pthread_setspecific(key, Unmanaged.passRetained(slot).toOpaque())
-        }
+        // Making a slot cannot fail.
+        guard let slot = try? slots.value() else { return "<unknown>" }
         let now = time(nil)
         if slot.second != now {
             slot.second = now

@@ -3,7 +3,7 @@
 /// that knows there are two engines. Everything past it sees ``Stores``.
 public enum TaskrDatabase: Sendable {
     /// SQLite, embedded: one host (the default).
-    case sqlite(AppDatabase)
+    case sqlite(SQLiteDatabase)
     /// PostgreSQL, shared by every host.
     case postgres(PostgresDatabase)
 
@@ -15,42 +15,37 @@ public enum TaskrDatabase: Sendable {
     ///   - migrating: apply pending migrations at open.
     public static func open(_ location: DatabaseLocation, existing: Bool = false, migrating: Bool = true) throws -> TaskrDatabase {
         switch location {
-        case let .sqlite(path): .sqlite(try AppDatabase(path: path, existing: existing, migrating: migrating))
+        case let .sqlite(path): .sqlite(try SQLiteDatabase(path: path, existing: existing, migrating: migrating))
         case let .postgres(uri): .postgres(try PostgresDatabase(conninfo: uri, migrating: migrating && !existing))
         }
     }
 
     /// The stores on this database.
-    var stores: Stores {
-        switch self {
-        case let .sqlite(database): Stores(sqlite: database)
-        case let .postgres(database): Stores(postgres: database)
-        }
-    }
+    var stores: Stores { Stores(engine: engine) }
 
     /// Whether the database answers (and, on SQLite, takes the write lock),
     /// for `/healthz` and `taskr check`.
-    public func isAvailable() -> Bool {
-        switch self {
-        case let .sqlite(database): database.isAvailable()
-        case let .postgres(database): database.isAvailable()
-        }
-    }
+    public func isAvailable() -> Bool { engine.isAvailable() }
 
     /// Which migrations are applied, and which this build knows.
-    public func migrationState() throws -> MigrationState {
-        switch self {
-        case let .sqlite(database): try database.migrationState()
-        case let .postgres(database): try database.migrationState()
-        }
-    }
+    public func migrationState() throws -> MigrationState { try state(of: engine) }
 
     /// Applies the pending migrations; returns their names.
     @discardableResult
-    public func migrate() throws -> [String] {
+    public func migrate() throws -> [String] { try migrateEngine(engine) }
+}
+
+extension TaskrDatabase {
+    /// The engine, for code written once over ``DatabaseEngine`` (the
+    /// migrator, the copy, engine-neutral test helpers).
+    var engine: any DatabaseEngine {
         switch self {
-        case let .sqlite(database): try database.migrate()
-        case let .postgres(database): try database.migrate()
+        case let .sqlite(database): database
+        case let .postgres(database): database
         }
     }
 }
+
+// Open the engine existential into a generic call (SE-0352).
+private func state(of engine: some DatabaseEngine) throws -> MigrationState { try Migrator(engine: engine).state() }
+private func migrateEngine(_ engine: some DatabaseEngine) throws -> [String] { try Migrator(engine: engine).migrate() }

@@ -1,34 +1,89 @@
 import Foundation
 import Postgres
+import ThreadLocal
 
-/// Taskr's PostgreSQL database, shared by every host: the twin of
-/// ``AppDatabase``, and the one door to PostgreSQL. Each thread talks to the
-/// server on its own connection (``ThreadConnections``); the stores
-/// (`Storage/Postgres/`) go through ``read(_:)`` and ``write(_:)``.
+/// Taskr's PostgreSQL database, shared by every host: the engine the
+/// tables run on, over the `Postgres` wrapper (libpq).
 ///
-/// A lost or refused connection becomes ``DatabaseUnavailable`` (a 503
-/// page); the next request connects again, so every host recovers on its
-/// own when the server is back.
-public final class PostgresDatabase: Sendable {
-    private let connections: ThreadConnections
+/// Every thread talks to the server on its own connection (``ThreadLocal``),
+/// with its prepared statements kept. A lost or refused connection becomes
+/// ``DatabaseUnavailable`` (a 503 page); the next use connects again, so
+/// every host recovers on its own when the server is back.
+public final class PostgresDatabase: DatabaseEngine {
+    private let connections: ThreadLocal<PostgresConnection>
 
-    /// Connects and, unless told not to, migrates under an advisory lock,
-    /// so several hosts starting at once apply each migration exactly once.
+    var dialect: SQLDialect { .postgres }
+
+    /// Serialises what must not interleave across hosts (check-and-count,
+    /// migrations), as SQLite's `BEGIN IMMEDIATE` does: a transaction-scoped
+    /// advisory lock, Taskr's alone ("taskr").
+    private static let exclusiveLock: Int64 = 0x7461_736B_72
+
+    /// Connects and, unless told not to, migrates.
     ///
     /// - Parameter conninfo: the `postgresql://` URI (never logged: it may
     ///   hold a password).
     public init(conninfo: String, migrating: Bool = true) throws {
-        connections = ThreadConnections(conninfo: conninfo)
-        _ = try read { _ in () }
-        if migrating { try migrate() }
+        connections = ThreadLocal { try PostgresConnection(conninfo, connectTimeout: 3) }
+        _ = try onConnection { _ in () }
+        if migrating { try Migrator(engine: self).migrate() }
     }
 
-    /// Runs `body` on the calling thread's connection, outside a
-    /// transaction (one statement reads one consistent snapshot). A
-    /// connection lost before anything came back is replaced and `body`
-    /// tried once more: a read is safe to repeat, and after a server
-    /// restart every worker's old connection fails once this way.
-    func read<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    /// A read is safe to repeat: a connection lost before anything came back
+    /// is replaced and the read tried once more (after a server restart
+    /// every worker's old connection fails once this way).
+    func first<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (PostgresRow) throws -> T) throws -> T? {
+        try retryingOnce { connection in
+            let result = try connection.query(sql, arguments.map(\.postgres))
+            return result.count == 0 ? nil : try map(result[0])
+        }
+    }
+
+    func all<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (PostgresRow) throws -> T) throws -> [T] {
+        try retryingOnce { connection in try connection.query(sql, arguments.map(\.postgres)).rows.map(map) }
+    }
+
+    /// Never repeated: after a lost connection nobody knows whether the
+    /// commit landed, so the request gets a 503 and the person decides.
+    func write<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
+        try onConnection { connection in try connection.transaction { try body(PostgresTransaction(connection: connection)) } }
+    }
+
+    func writeExclusively<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
+        try write { transaction in
+            try transaction.execute("SELECT pg_advisory_xact_lock($1)", [.integer(Self.exclusiveLock)])
+            return try body(transaction)
+        }
+    }
+
+    func snapshot<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
+        try onConnection { connection in
+            try connection.command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let value = try body(PostgresTransaction(connection: connection))
+                try connection.command("COMMIT")
+                return value
+            } catch {
+                if connection.isOpen { try? connection.command("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Whether the server answers a statement, for `/healthz` and `taskr check`.
+    public func isAvailable() -> Bool {
+        (try? first("SELECT 1", []) { try $0.int(0) }) == 1
+    }
+
+    /// Which migrations this database has applied, and which this build knows.
+    public func migrationState() throws -> MigrationState { try Migrator(engine: self).state() }
+
+    /// Applies the migrations not applied yet, each under the advisory lock;
+    /// returns their names.
+    @discardableResult
+    public func migrate() throws -> [String] { try Migrator(engine: self).migrate() }
+
+    private func retryingOnce<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         do {
             return try onConnection(body)
         } catch is DatabaseUnavailable {
@@ -36,21 +91,9 @@ public final class PostgresDatabase: Sendable {
         }
     }
 
-    /// Runs `body` in one transaction on the calling thread's connection.
-    /// Never repeated: after a lost connection nobody knows whether the
-    /// commit landed, so the request gets a 503 and the person decides.
-    func write<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try onConnection { connection in try connection.transaction { try body(connection) } }
-    }
-
-    /// Whether the server answers a statement, for `/healthz` and `taskr check`.
-    public func isAvailable() -> Bool {
-        (try? read { try $0.query("SELECT 1").count == 1 }) ?? false
-    }
-
     private func onConnection<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         do {
-            return try body(try connections.connection())
+            return try body(try connections.value())
         } catch let error as PostgresError where error.isConnectionLost {
             connections.drop()
             throw DatabaseUnavailable(reason: error.description)

@@ -1,0 +1,12 @@
+#ifndef TASKR_CSQLITE_SHIM_H
+#define TASKR_CSQLITE_SHIM_H
+
+/* SQLite from Debian's libsqlite3-dev (3.40 on bookworm: ON CONFLICT … DO
+   UPDATE, RETURNING and the online backup API are all there). */
+#include <sqlite3.h>
+
+/* SQLITE_TRANSIENT is a macro over a cast Swift cannot import: SQLite copies
+   a bound value before the bind call returns. */
+static inline sqlite3_destructor_type taskr_sqlite_transient(void) { return SQLITE_TRANSIENT; }
+
+#endif

@@ -1,0 +1,39 @@
+/// Where SQLite's SQL and PostgreSQL's differ and one text cannot serve
+/// both, answered in one place (sql-kit's dialect idea, without sql-kit):
+/// everything else, placeholders included, is written once. DDL lives in
+/// the migrations, once per dialect.
+enum SQLDialect: String, Sendable {
+    case sqlite
+    case postgres
+
+    /// One row, column 0 the count, when table `$1` exists.
+    var tableExists: String {
+        switch self {
+        case .sqlite: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
+        case .postgres: "SELECT count(*) FROM pg_tables WHERE tablename = $1 AND schemaname = current_schema()"
+        }
+    }
+
+    /// Taskr's tables, in the order they were created (so a table comes
+    /// after every table it references): what ``DatabaseCopy`` copies.
+    var tablesInCreationOrder: String {
+        switch self {
+        case .sqlite:
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        case .postgres:
+            """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname = current_schema() ORDER BY c.oid
+            """
+        }
+    }
+
+    /// Statements that follow a copy of rows with their ids into this
+    /// engine: PostgreSQL's identity goes on after the highest id copied.
+    var afterCopy: [String] {
+        switch self {
+        case .sqlite: []
+        case .postgres: ["SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST((SELECT max(id) FROM users), 1))"]
+        }
+    }
+}

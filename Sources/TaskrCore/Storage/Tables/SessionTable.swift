@@ -1,0 +1,70 @@
+import Foundation
+
+/// ``SessionStore`` on the `sessions` table, on either engine.
+struct SessionTable<Engine: DatabaseEngine>: SessionStore {
+    let engine: Engine
+
+    func insert(_ session: Session, replacing: [UInt8]?) throws {
+        try engine.write { transaction in
+            if let replacing { try transaction.execute(Self.deleteOne, [.blob(replacing)]) }
+            try transaction.execute(insertSession, session.values)
+        }
+    }
+
+    func session(idHash: [UInt8]) throws -> SessionRecord? {
+        try engine.first(pageRead, [.blob(idHash)]) { row in
+            SessionRecord(
+                session: try Session(row: row), user: try User(row: row, at: Session.columnCount),
+                attio: try AttioConnection.joined(row: row, at: Session.columnCount + User.columnCount))
+        }
+    }
+
+    func touch(idHash: [UInt8], at date: Date) throws {
+        try engine.execute("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2", [.integer(date.unixTime), .blob(idHash)])
+    }
+
+    func delete(idHash: [UInt8]) throws {
+        try engine.execute(Self.deleteOne, [.blob(idHash)])
+    }
+
+    func sessions(userID: Int64) throws -> [Session] {
+        try engine.all(sessionsOfUser, [.integer(userID)]) { try Session(row: $0) }
+    }
+
+    func deleteAll(userID: Int64, keeping: [UInt8]) throws -> Int {
+        try engine.write { try Self.deleteAll(userID: userID, keeping: keeping, in: $0) }
+    }
+
+    /// Ends every session of the user but `keeping`, inside the caller's
+    /// transaction (a password change does it with the new hash); returns how many.
+    static func deleteAll(userID: Int64, keeping: [UInt8], in transaction: Engine.Transaction) throws -> Int {
+        try transaction.execute("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2", [.integer(userID), .blob(keeping)])
+    }
+
+    func deleteExpired(idleBefore: Date, createdBefore: Date) throws -> Int {
+        // Idempotent: hosts running their housekeeping at the same moment
+        // delete each row once between them.
+        try engine.execute(
+            "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2", [.integer(idleBefore.unixTime), .integer(createdBefore.unixTime)])
+    }
+
+    private static var deleteOne: String { "DELETE FROM sessions WHERE id_hash = $1" }
+}
+
+// Statements built from the records' column lists, once per process (a
+// generic type cannot hold stored statics): the same text every call, so
+// each connection's statement cache finds it at once.
+
+/// The read every page makes, as one statement: the session, its user and
+/// the Attio connection.
+private let pageRead = """
+    SELECT \(Session.columns("s")), \(User.columns("u")), \(AttioConnection.columns("a"))
+    FROM sessions s JOIN users u ON u.id = s.user_id
+    LEFT JOIN attio_connections a ON a.user_id = s.user_id
+    WHERE s.id_hash = $1
+    """
+
+private let insertSession = "INSERT INTO sessions (\(Session.columns())) VALUES ($1, $2, $3, $4, $5, $6)"
+
+private let sessionsOfUser =
+    "SELECT \(Session.columns("s")) FROM sessions s WHERE s.user_id = $1 ORDER BY s.last_seen_at DESC, s.created_at DESC"
