@@ -30,8 +30,8 @@ private func changePassword(_ browser: inout Browser, current: String, new: Stri
 
 @Suite("Account page")
 struct AccountTests {
-    @Test func loggedOutVisitorsAreSentToLogInAndChangeNothing() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func loggedOutVisitorsAreSentToLogInAndChangeNothing(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         _ = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         var visitor = test.browser()
         let page = try visitor.get("/account")
@@ -50,8 +50,8 @@ struct AccountTests {
         #expect(try test.count("sessions") == 1)
     }
 
-    @Test func homeLinksToThePageWhichListsLiveSessionsAndMarksThisOne() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func homeLinksToThePageWhichListsLiveSessionsAndMarksThisOne(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var firefox = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         _ = try session(test, "ann", userAgent: "curl/8.5.0")
         #expect(try firefox.get("/").text.contains(#"<a href="/account">Your account</a>"#))
@@ -85,8 +85,8 @@ struct AccountTests {
         #expect(try firefox.get("/account").text.contains(">curl<"))
     }
 
-    @Test func aHostileNameAndUserAgentStayText() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func aHostileNameAndUserAgentStayText(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         browser.headers["User-Agent"] = "\(Hostile.tag) Firefox/1 \(Hostile.quote)"
         let name = "\(Hostile.tag)\(Hostile.ampersand)"
@@ -97,8 +97,8 @@ struct AccountTests {
         #expect(html.contains(">Firefox<"), "the label is made of known words only")
     }
 
-    @Test func changingThePasswordEndsOtherSessionsAndRotatesThisOne() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func changingThePasswordEndsOtherSessionsAndRotatesThisOne(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         let other = try session(test, "ann", userAgent: chromeOnWindows)
         let bob = try session(test, "bob", userAgent: chromeOnWindows, signUp: true)
@@ -120,8 +120,8 @@ struct AccountTests {
         #expect(!test.logs.text.contains("battery staple"))
     }
 
-    @Test func aWrongCurrentPasswordIs401AndCountsAsAFailedLogIn() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func aWrongCurrentPasswordIs401AndCountsAsAFailedLogIn(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         let other = try session(test, "ann", userAgent: chromeOnWindows)
         let hash = try test.database.texts("SELECT password_hash FROM users").first
@@ -159,8 +159,8 @@ struct AccountTests {
         #expect(try fresh.login("ann", "correct horse").status == .seeOther)
     }
 
-    @Test func loggingOutOtherSessionsKeepsThisOne() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func loggingOutOtherSessionsKeepsThisOne(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         let others = [try session(test, "ann", userAgent: chromeOnWindows), try session(test, "ann", userAgent: "curl/8.5.0")]
         let bob = try session(test, "bob", userAgent: chromeOnWindows, signUp: true)
@@ -178,8 +178,8 @@ struct AccountTests {
         #expect(try test.count("sessions") == 2)
     }
 
-    @Test func deletingNeedsThePasswordRevokesAttioAndFreesTheName() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func deletingNeedsThePasswordRevokesAttioAndFreesTheName(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
         let token = test.attio.lastIssuedToken
@@ -220,8 +220,8 @@ struct AccountTests {
         #expect(try again.get("/").text.contains("Connect Attio"), "and starts without a connection")
     }
 
-    @Test func deletingWithoutAPasswordIs400AndWhenLockedIs429() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func deletingWithoutAPasswordIs400AndWhenLockedIs429(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         let empty = try ann.post("/account/delete", [("password", "")], csrfFrom: "/account")
         #expect(empty.status == .badRequest)
@@ -234,8 +234,8 @@ struct AccountTests {
         #expect(try test.count("users") == 1)
     }
 
-    @Test func deletingWithAnAttioThatDoesNotAnswerStillDeletes() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func deletingWithAnAttioThatDoesNotAnswerStillDeletes(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
         test.attio.fail("/oauth/revoke", with: .timeout)
@@ -246,8 +246,8 @@ struct AccountTests {
         #expect(test.logs.text.contains("revoking an Attio token of user 1 (the user disconnected) failed"))
     }
 
-    @Test func accountFormsNeedTheirCSRFToken() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func accountFormsNeedTheirCSRFToken(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = try session(test, "ann", userAgent: firefoxOnLinux, signUp: true)
         let other = try session(test, "ann", userAgent: chromeOnWindows)
         for (route, fields) in [

@@ -9,18 +9,18 @@ import Testing
 
 @Suite("Attio: connect")
 struct AttioConnectTests {
-    @Test func loggedOutGoesToLogin() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func loggedOutGoesToLogin(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         let response = try browser.get("/integrations/attio/connect")
         #expect(response.status == .seeOther)
         #expect(response.headers["Location"] == "/login")
     }
 
-    @Test func notConfiguredExplainsWhichVariablesToSet() async throws {
+    @Test(arguments: StoreEngine.available) func notConfiguredExplainsWhichVariablesToSet(engine: StoreEngine) async throws {
         var settings = TestApp.configured
         settings.attio.clientSecret = nil
-        let test = try await TestApp(settings: settings)
+        let test = try await TestApp(settings: settings, engine: engine)
         var browser = try loggedIn(test)
         let response = try browser.get("/integrations/attio/connect")
         #expect(response.status == .ok)
@@ -54,8 +54,8 @@ struct AttioConnectTests {
 
 @Suite("Attio: callback")
 struct AttioCallbackTests {
-    @Test func successStoresTheSealedTokenAndGoesHome() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func successStoresTheSealedTokenAndGoesHome(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         let response = try connect(&browser)
         #expect(response.status == .seeOther)
@@ -88,8 +88,8 @@ struct AttioCallbackTests {
         #expect(!test.logs.text.contains("test-client-secret"))
     }
 
-    @Test func loggedOutGoesToLogin() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func loggedOutGoesToLogin(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         let response = try browser.get("/integrations/attio/callback?code=x&state=y")
         #expect(response.status == .seeOther)
@@ -108,8 +108,8 @@ struct AttioCallbackTests {
         #expect(test.attio.requests(to: "/oauth/token").isEmpty)
     }
 
-    @Test func usedStateIs403() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func usedStateIs403(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         let state = try #require(oauthState(in: try browser.get("/integrations/attio/connect")))
         #expect(try browser.get("/integrations/attio/callback?code=a&state=\(state)").status == .seeOther)
@@ -117,8 +117,8 @@ struct AttioCallbackTests {
         #expect(test.attio.requests(to: "/oauth/token").count == 1)
     }
 
-    @Test func expiredStateIs403() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func expiredStateIs403(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         let state = try #require(oauthState(in: try browser.get("/integrations/attio/connect")))
         test.clock.advance(by: 10 * 60)
@@ -126,8 +126,8 @@ struct AttioCallbackTests {
         #expect(try browser.get("/integrations/attio/callback?code=a&state=\(state)").status == .forbidden)
     }
 
-    @Test func stateOfAnotherSessionIs403() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func stateOfAnotherSessionIs403(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var attacker = try loggedIn(test, "mallory")
         let state = try #require(oauthState(in: try attacker.get("/integrations/attio/connect")))
         var victim = try loggedIn(test, "ann")
@@ -135,8 +135,8 @@ struct AttioCallbackTests {
         #expect(try test.count("attio_connections") == 0)
     }
 
-    @Test func deniedConsentIsA200PageAndStoresNothing() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func deniedConsentIsA200PageAndStoresNothing(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         let state = try #require(oauthState(in: try browser.get("/integrations/attio/connect")))
         let response = try browser.get("/integrations/attio/callback?error=access_denied&state=\(state)")
@@ -147,8 +147,8 @@ struct AttioCallbackTests {
         #expect(try test.count("attio_connections") == 0)
     }
 
-    @Test func missingCodeIs400() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func missingCodeIs400(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         let state = try #require(oauthState(in: try browser.get("/integrations/attio/connect")))
         #expect(try browser.get("/integrations/attio/callback?state=\(state)").status == .badRequest)
@@ -165,8 +165,8 @@ struct AttioCallbackTests {
         #expect(try test.count("attio_connections") == 0)
     }
 
-    @Test func selfFailingStillConnects() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func selfFailingStillConnects(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         test.attio.fail("/v2/self", with: .status(503))
         #expect(try connect(&browser).status == .seeOther)

@@ -7,8 +7,8 @@ import Testing
 
 @Suite("Sessions and cookies")
 struct SessionTests {
-    @Test func cookieIsSecureOverTLS() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func cookieIsSecureOverTLS(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser(secure: true)
         try browser.get("/signup")
         let response = try browser.signup("ann", "correct horse")
@@ -28,8 +28,8 @@ struct SessionTests {
         #expect(try test.databaseBytes().range(of: Data(token.utf8)) == nil)
     }
 
-    @Test func idleSessionExpires() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func idleSessionExpires(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         test.clock.advance(by: 29 * 60)
@@ -42,8 +42,8 @@ struct SessionTests {
         #expect(expired.headers["Set-Cookie"]?.contains("Max-Age=0") == true, "the dead cookie is dropped")
     }
 
-    @Test func sessionExpiresAtTheAbsoluteLimitEvenWhenUsed() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func sessionExpiresAtTheAbsoluteLimitEvenWhenUsed(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         // Every 20 minutes: logged in up to the last visit before 12 hours,
@@ -55,18 +55,18 @@ struct SessionTests {
         }
     }
 
-    @Test func limitsComeFromTheSettings() async throws {
+    @Test(arguments: StoreEngine.available) func limitsComeFromTheSettings(engine: StoreEngine) async throws {
         var settings = Settings()
         settings.sessionIdleMinutes = 5
-        let test = try await TestApp(settings: settings)
+        let test = try await TestApp(settings: settings, engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         test.clock.advance(by: 5 * 60)
         #expect(try browser.get("/").text.contains("You are not logged in"))
     }
 
-    @Test func lastSeenIsNotWrittenOnEveryRequest() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func lastSeenIsNotWrittenOnEveryRequest(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         func lastSeen() throws -> Int64? {
@@ -81,8 +81,8 @@ struct SessionTests {
         #expect(try lastSeen() == start! + 61)
     }
 
-    @Test func sessionsSurviveARestart() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func sessionsSurviveARestart(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         let cookie = browser.sessionCookie
@@ -102,8 +102,8 @@ struct SessionTests {
         #expect(response.text.contains("You are not logged in"))
     }
 
-    @Test func flippedCharacterInAValidCookieIsLoggedOut() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func flippedCharacterInAValidCookieIsLoggedOut(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         var token = Array(try #require(browser.sessionCookie))
@@ -114,8 +114,8 @@ struct SessionTests {
 
     /// A database that fails the session read (PostgreSQL down: 503) must
     /// not log the visitor out: the page fails, the cookie stays.
-    @Test func aFailedSessionReadLeavesTheCookieAlone() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func aFailedSessionReadLeavesTheCookieAlone(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         let cookie = try #require(browser.sessionCookie)
@@ -127,8 +127,8 @@ struct SessionTests {
         #expect(browser.sessionCookie == cookie)
     }
 
-    @Test func housekeepingRemovesExpiredSessionsAndOldFailures() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func housekeepingRemovesExpiredSessionsAndOldFailures(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var ann = test.browser()
         try ann.signup("ann", "correct horse")
         var visitor = test.browser()
@@ -169,8 +169,8 @@ struct SessionTests {
     }
 
     /// An expired session's row is left to housekeeping: reading it writes nothing.
-    @Test func expiredSessionsAreRemovedByHousekeepingNotByRequests() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func expiredSessionsAreRemovedByHousekeepingNotByRequests(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = test.browser()
         try browser.signup("ann", "correct horse")
         test.clock.advance(by: 31 * 60)

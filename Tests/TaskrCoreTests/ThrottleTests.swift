@@ -16,8 +16,8 @@ struct ThrottleTests {
         }
     }
 
-    @Test func repeatedFailuresGet429AndTheSameForUnknownUsers() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func repeatedFailuresGet429AndTheSameForUnknownUsers(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var owner = test.browser()
         try owner.signup("ann", "correct horse")
         let existing = try failures(test, "ann", 7)
@@ -26,8 +26,8 @@ struct ThrottleTests {
         #expect(unknown == existing)
     }
 
-    @Test func lockedPairIsRefusedEvenWithTheRightPasswordThenRecovers() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func lockedPairIsRefusedEvenWithTheRightPasswordThenRecovers(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var owner = test.browser()
         try owner.signup("ann", "correct horse")
         _ = try failures(test, "ann", 5, from: "192.0.2.7")
@@ -46,8 +46,8 @@ struct ThrottleTests {
 
     /// A stranger cannot lock the owner out: the pair and the address are
     /// locked, not the account.
-    @Test func failuresFromOneAddressDoNotStopTheRightPasswordFromAnother() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func failuresFromOneAddressDoNotStopTheRightPasswordFromAnother(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var owner = test.browser()
         try owner.signup("ann", "correct horse")
         #expect(try failures(test, "ann", 12, from: "203.0.113.66").suffix(2) == [429, 429])
@@ -58,8 +58,8 @@ struct ThrottleTests {
         #expect(try again.login("ann", "wrong password").status == .unauthorized)
     }
 
-    @Test func lockGrowsWithEveryFailureAfterTheFreeOnes() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func lockGrowsWithEveryFailureAfterTheFreeOnes(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         _ = try failures(test, "ann", 5)
         test.clock.advance(by: 30)
         #expect(try failures(test, "ann", 1) == [401])  // the 6th failure: locked for 60 s
@@ -73,15 +73,15 @@ struct ThrottleTests {
         #expect(try browser.login("ann", "x").headers["Retry-After"] == "900")
     }
 
-    @Test func failuresOutsideTheWindowAreForgotten() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func failuresOutsideTheWindowAreForgotten(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         _ = try failures(test, "ann", 4)
         test.clock.advance(by: 16 * 60)
         #expect(try failures(test, "ann", 5) == [401, 401, 401, 401, 401])
     }
 
-    @Test func anAddressIsLockedAfterTwentyFailuresWhateverTheNames() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func anAddressIsLockedAfterTwentyFailuresWhateverTheNames(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         let statuses = try (0..<21).map { index in
             var browser = test.browser(address: "203.0.113.9")
             return try browser.login("name\(index)", "wrong password").status.code
@@ -92,11 +92,11 @@ struct ThrottleTests {
     }
 
     /// An IPv6 host owns its /64: every address in it counts as one.
-    @Test func ipv6ClientsCountByTheirSlash64() async throws {
+    @Test(arguments: StoreEngine.available) func ipv6ClientsCountByTheirSlash64(engine: StoreEngine) async throws {
         #expect(ClientAddress.throttleKey("2001:db8:1:2::1") == ClientAddress.throttleKey("2001:db8:1:2:ffff:abcd:1:2"))
         #expect(ClientAddress.throttleKey("2001:db8:1:2::1") != ClientAddress.throttleKey("2001:db8:1:3::1"))
         #expect(ClientAddress.throttleKey("::ffff:192.0.2.1") == ClientAddress.throttleKey("192.0.2.1"))
-        let test = try await TestApp()
+        let test = try await TestApp(engine: engine)
         let statuses = try (0..<6).map { index in
             var browser = test.browser(address: "2001:db8:1:2::\(index + 1)")
             return try browser.login("ann", "wrong password").status.code
@@ -106,8 +106,8 @@ struct ThrottleTests {
 
     /// Many addresses guessing one name slow down (a delay before the
     /// password check), but none is refused.
-    @Test func guessingFromManyAddressesAddsADelayNotARefusal() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func guessingFromManyAddressesAddsADelayNotARefusal(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         let throttle = LoginThrottle(store: test.database.stores.loginThrottle)
         let now = test.clock.now()
         var delays: [TimeInterval] = []
@@ -129,8 +129,8 @@ struct ThrottleTests {
 
     /// The owner's usual network skips the name-wide delay; trust lasts 30
     /// days after the last log-in from there.
-    @Test func anAddressTheOwnerLoggedInFromSkipsTheDelay() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available) func anAddressTheOwnerLoggedInFromSkipsTheDelay(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var owner = test.browser()
         try owner.signup("ann", "correct horse")
         var home = test.browser(address: "198.51.100.7")
