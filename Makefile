@@ -65,9 +65,13 @@ demo-cluster: build
 ## logs, outbound HTTP memory per request) and a short fuzzing run
 test: lint unit-test smoke-test browser-test reliability-test fuzz-test
 
-## lint: swift-format (from the Swift toolchain) with .swift-format's rules; any warning fails
+## lint: swift-format (from the Swift toolchain) with .swift-format's rules; any warning fails.
+## Then the floors (scripts/check-floors.py), after showing on a copy that a
+## planted C import in TaskrCore fails them.
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	Tests/lint/floors_test.sh
+	python3 scripts/check-floors.py
 
 ## unit-test: every suite; the store suite runs on SQLite and on a throw-away PostgreSQL cluster
 unit-test: deps
