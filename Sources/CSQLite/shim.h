@@ -9,4 +9,12 @@
    a bound value before the bind call returns. */
 static inline sqlite3_destructor_type taskr_sqlite_transient(void) { return SQLITE_TRANSIENT; }
 
+/* sqlite3_config is variadic, which Swift cannot call. Memory statistics
+   off: with them on, every allocation SQLite makes takes one process-wide
+   mutex (the memstatus mutex), which every worker's page read contends for.
+   Must run before SQLite initialises (before the first connection opens). */
+static inline int taskr_sqlite_disable_memory_statistics(void) {
+    return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 #endif

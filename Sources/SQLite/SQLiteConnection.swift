@@ -13,9 +13,10 @@ internal import CSQLite
 ///   mutex). One thread uses a connection; Taskr keeps one per thread.
 public final class SQLiteConnection {
     private let connection: OpaquePointer
-    /// Prepared statements by SQL text: a few dozen, looked up by `==`,
-    /// which is immediate for the same string literal.
-    private var statements: [(sql: String, handle: OpaquePointer)] = []
+    /// Prepared statements by SQL text: a few dozen, looked up by length
+    /// first (immediate for a native string), then by `==` (immediate for
+    /// the same string literal).
+    private var statements: [(length: Int, sql: String, handle: OpaquePointer)] = []
     private let observer: StatementObserver?
 
     /// Opens the database at `path` with `options` (WAL, synchronous FULL,
@@ -25,6 +26,7 @@ public final class SQLiteConnection {
     /// - Throws: `SQLITE_BUSY` at once, without the busy timeout, while
     ///   another process is switching a new file to WAL: the caller retries.
     public init(path: String, options: SQLiteOptions, create: Bool = false) throws(SQLiteError) {
+        _ = Self.configured
         var opened: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0)
         let code = sqlite3_open_v2(path, &opened, flags, nil)
@@ -51,39 +53,82 @@ public final class SQLiteConnection {
         }
     }
 
+    /// SQLite's process-wide configuration, made once before the first
+    /// connection opens: memory statistics off (each allocation would
+    /// otherwise take one global mutex that every thread's reads contend for).
+    private static let configured: Int32 = taskr_sqlite_disable_memory_statistics()
+
     deinit {
         for statement in statements { sqlite3_finalize(statement.handle) }
         sqlite3_close_v2(connection)
     }
 
-    /// The first row of one statement, mapped; nil when it returns none.
-    public func first<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T) throws -> T? {
+    /// Steps one statement, handing each row to `body` until it returns
+    /// false or the rows end: the one non-generic primitive that ``first(_:_:_:)``
+    /// and ``all(_:_:_:)`` are built on (they inline into their callers,
+    /// so the page read pays for no generic dispatch across the module).
+    public func step(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ body: (SQLiteRow) throws -> Bool) throws {
         try withStatement(sql, arguments) { statement in
-            switch sqlite3_step(statement) {
-            case SQLITE_ROW: return try map(SQLiteRow(statement: statement))
-            case SQLITE_DONE: return nil
-            case let code: throw error(code, sql)
-            }
-        }
-    }
-
-    /// Every row of one statement, mapped, in order.
-    public func all<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T) throws -> [T] {
-        try withStatement(sql, arguments) { statement in
-            var rows: [T] = []
             while true {
                 switch sqlite3_step(statement) {
-                case SQLITE_ROW: rows.append(try map(SQLiteRow(statement: statement)))
-                case SQLITE_DONE: return rows
+                case SQLITE_ROW: if try !body(SQLiteRow(statement: statement)) { return }
+                case SQLITE_DONE: return
                 case let code: throw error(code, sql)
                 }
             }
         }
     }
 
+    /// The first row of one statement, mapped; nil when it returns none.
+    @inlinable
+    public func first<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T) throws -> T? {
+        try arguments.withUnsafeBufferPointer { try first(sql, $0, map) }
+    }
+
+    /// ``first(_:_:_:)`` with the arguments in a buffer (the caller's
+    /// stack, say: no array to allocate on the page path).
+    @inlinable
+    public func first<T>(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ map: (SQLiteRow) throws -> T) throws -> T? {
+        var result: T?
+        try step(sql, arguments) { row in
+            result = try map(row)
+            return false
+        }
+        return result
+    }
+
+    /// Every row of one statement, mapped, in order.
+    @inlinable
+    public func all<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T) throws -> [T] {
+        try arguments.withUnsafeBufferPointer { try all(sql, $0, map) }
+    }
+
+    /// ``all(_:_:_:)`` with the arguments in a buffer.
+    @inlinable
+    public func all<T>(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ map: (SQLiteRow) throws -> T) throws -> [T] {
+        var rows: [T] = []
+        try step(sql, arguments) { row in
+            rows.append(try map(row))
+            return true
+        }
+        return rows
+    }
+
     /// Runs one statement to its end; returns how many rows it changed.
     @discardableResult
     public func execute(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> Int {
+        do {
+            return try arguments.withUnsafeBufferPointer { try execute(sql, $0) }
+        } catch let error as SQLiteError {
+            throw error
+        } catch {
+            throw SQLiteError(code: SQLITE_ERROR, message: "\(error)", operation: SQLiteError.operation(of: sql))
+        }
+    }
+
+    /// ``execute(_:_:)`` with the arguments in a buffer.
+    @discardableResult
+    public func execute(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>) throws(SQLiteError) -> Int {
         do {
             return try withStatement(sql, arguments) { statement in
                 while true {
@@ -149,7 +194,7 @@ public final class SQLiteConnection {
         }
     }
 
-    private func withStatement<T>(_ sql: String, _ arguments: [SQLiteValue], _ body: (OpaquePointer) throws -> T) throws -> T {
+    private func withStatement<T>(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ body: (OpaquePointer) throws -> T) throws -> T {
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)
@@ -184,12 +229,13 @@ public final class SQLiteConnection {
     }
 
     private func prepared(_ sql: String) throws(SQLiteError) -> OpaquePointer {
-        if let found = statements.first(where: { $0.sql == sql }) { return found.handle }
+        let length = sql.utf8.count
+        if let found = statements.first(where: { $0.length == length && $0.sql == sql }) { return found.handle }
         var handle: OpaquePointer?
         let code = sqlite3_prepare_v3(connection, Self.numberedPlaceholders(sql), -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
         guard code == SQLITE_OK else { throw error(code, sql) }
         guard let handle else { throw SQLiteError(code: SQLITE_MISUSE, message: "no statement", operation: SQLiteError.operation(of: sql)) }
-        statements.append((sql, handle))
+        statements.append((length, sql, handle))
         return handle
     }
 

@@ -51,7 +51,8 @@ public enum DatabaseCopy {
             return try target.write { writing in
                 for table in tables {
                     // Table names come from the source's own catalogue, never input.
-                    guard try writing.first("SELECT count(*) FROM \(table)", []) { try $0.int64(0) } == 0 else {
+                    let rows = try writing.first("SELECT count(*) FROM \(table)", []) { try $0.int64(0) }
+                    guard rows == 0 else {
                         throw Refusal(description: "the target database already holds data: copy-database only fills an empty one")
                     }
                 }

@@ -20,8 +20,14 @@ public enum TaskrDatabase: Sendable {
         }
     }
 
-    /// The stores on this database.
-    var stores: Stores { Stores(engine: engine) }
+    /// The stores on this database (each engine's concrete type at the
+    /// call, so the tables are built for it).
+    var stores: Stores {
+        switch self {
+        case let .sqlite(database): Stores(engine: database)
+        case let .postgres(database): Stores(engine: database)
+        }
+    }
 
     /// Whether the database answers (and, on SQLite, takes the write lock),
     /// for `/healthz` and `taskr check`.

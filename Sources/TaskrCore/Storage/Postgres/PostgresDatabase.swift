@@ -34,13 +34,13 @@ public final class PostgresDatabase: DatabaseEngine {
     /// every worker's old connection fails once this way).
     func first<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (PostgresRow) throws -> T) throws -> T? {
         try retryingOnce { connection in
-            let result = try connection.query(sql, arguments.map(\.postgres))
+            let result = try connection.query(sql, arguments.map { $0.postgres })
             return result.count == 0 ? nil : try map(result[0])
         }
     }
 
     func all<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (PostgresRow) throws -> T) throws -> [T] {
-        try retryingOnce { connection in try connection.query(sql, arguments.map(\.postgres)).rows.map(map) }
+        try retryingOnce { connection in try connection.query(sql, arguments.map { $0.postgres }).rows.map(map) }
     }
 
     /// Never repeated: after a lost connection nobody knows whether the

@@ -5,16 +5,16 @@ struct PostgresTransaction: DatabaseTransaction {
     let connection: PostgresConnection
 
     func first<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (PostgresRow) throws -> T) throws -> T? {
-        let result = try connection.query(sql, arguments.map(\.postgres))
+        let result = try connection.query(sql, arguments.map { $0.postgres })
         return result.count == 0 ? nil : try map(result[0])
     }
 
     func all<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (PostgresRow) throws -> T) throws -> [T] {
-        try connection.query(sql, arguments.map(\.postgres)).rows.map(map)
+        try connection.query(sql, arguments.map { $0.postgres }).rows.map(map)
     }
 
     @discardableResult
     func execute(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int {
-        try connection.query(sql, arguments.map(\.postgres)).affectedRows
+        try connection.query(sql, arguments.map { $0.postgres }).affectedRows
     }
 }

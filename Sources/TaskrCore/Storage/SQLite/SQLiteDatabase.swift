@@ -46,11 +46,13 @@ public final class SQLiteDatabase: DatabaseEngine {
     }
 
     func first<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (SQLiteRow) throws -> T) throws -> T? {
-        try connections.value().first(sql, arguments.map(\.sqlite), map)
+        let connection = try connections.value()
+        return try arguments.withSQLiteValues { try connection.first(sql, $0, map) }
     }
 
     func all<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (SQLiteRow) throws -> T) throws -> [T] {
-        try connections.value().all(sql, arguments.map(\.sqlite), map)
+        let connection = try connections.value()
+        return try arguments.withSQLiteValues { try connection.all(sql, $0, map) }
     }
 
     func write<T>(_ body: (SQLiteTransaction) throws -> T) throws -> T {

@@ -11,6 +11,10 @@ struct SessionTable<Engine: DatabaseEngine>: SessionStore {
         }
     }
 
+    // The stores are held as existentials, whose witnesses run generic
+    // code; the page path's methods get a copy specialised for each engine.
+    @_specialize(where Engine == SQLiteDatabase)
+    @_specialize(where Engine == PostgresDatabase)
     func session(idHash: [UInt8]) throws -> SessionRecord? {
         try engine.first(pageRead, [.blob(idHash)]) { row in
             SessionRecord(
@@ -19,6 +23,8 @@ struct SessionTable<Engine: DatabaseEngine>: SessionStore {
         }
     }
 
+    @_specialize(where Engine == SQLiteDatabase)
+    @_specialize(where Engine == PostgresDatabase)
     func touch(idHash: [UInt8], at date: Date) throws {
         try engine.execute("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2", [.integer(date.unixTime), .blob(idHash)])
     }

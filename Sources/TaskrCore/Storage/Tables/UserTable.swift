@@ -13,6 +13,9 @@ struct UserTable<Engine: DatabaseEngine>: UserStore {
         }
     }
 
+    // Specialised per engine, as the page read is (SessionTable).
+    @_specialize(where Engine == SQLiteDatabase)
+    @_specialize(where Engine == PostgresDatabase)
     func user(usernameKey: String) throws -> User? {
         try engine.first(userByKey, [.text(usernameKey)]) { try User(row: $0) }
     }
