@@ -94,8 +94,10 @@ struct DatabaseCopyTests {
             let ada = try #require(try stores.users.create(username: Username(validating: "Ada"), passwordHash: "h1", at: now))
             let bob = try #require(try stores.users.create(username: Username(validating: "bob"), passwordHash: "h2", at: now))
             let session = Session(idHash: [1, 0, 2], userID: ada.id, csrfToken: "c", createdAt: now, lastSeenAt: now, clientLabel: "Safari on macOS")
-            try stores.sessions.insert(session, replacing: nil)
-            try stores.sessions.insert(Session(idHash: [3], userID: bob.id, csrfToken: "d", createdAt: now, lastSeenAt: now), replacing: nil)
+            #expect(try stores.sessions.insert(session, replacing: nil, credential: "h1"))
+            #expect(
+                try stores.sessions.insert(
+                    Session(idHash: [3], userID: bob.id, csrfToken: "d", createdAt: now, lastSeenAt: now), replacing: nil, credential: "h2"))
             try stores.attioConnections.save(
                 AttioConnection(
                     userID: ada.id, sealedToken: sealer.seal("attio-token-of-ada", userID: ada.id), workspaceID: "w", workspaceName: "Ada's",

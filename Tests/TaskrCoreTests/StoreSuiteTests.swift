@@ -13,6 +13,27 @@ import Testing
 struct StoreSuiteTests {
     private let now = Date(unixTime: 1_800_000_000)
 
+    /// A session is bound to the credential it was verified against: once
+    /// the password hash changed, a log-in that checked the old one gets no
+    /// session (and changes nothing), in the one statement that inserts it.
+    @Test(arguments: StoreEngine.available)
+    func aSessionIsMadeOnlyWhileItsCredentialIsCurrent(_ engine: StoreEngine) throws {
+        try withTemporaryDatabase(engine) { database in
+            let stores = database.stores
+            let ada = try makeUser(stores, "ada")
+            let kept = try makeSession(stores, ada, 1)
+            // The racing log-in verified "hash-ada"; the change commits first.
+            #expect(try stores.users.changePassword(userID: ada.id, to: "changed", keepingSession: kept.idHash) == 0)
+            let racing = Session(idHash: SHA256.hash([2]), userID: ada.id, csrfToken: "c", createdAt: now, lastSeenAt: now)
+            #expect(try stores.sessions.insert(racing, replacing: kept.idHash, credential: "hash-ada") == false)
+            #expect(try stores.sessions.session(idHash: racing.idHash) == nil)
+            // Nothing changed: the replaced session is still there (one transaction).
+            #expect(try stores.sessions.session(idHash: kept.idHash) != nil)
+            #expect(try stores.sessions.insert(racing, replacing: nil, credential: "changed"))
+            #expect(try stores.sessions.sessions(userID: ada.id).count == 2)
+        }
+    }
+
     private func makeUser(_ stores: Stores, _ name: String) throws -> User {
         try #require(try stores.users.create(username: Username(validating: name), passwordHash: "hash-\(name)", at: now))
     }
@@ -21,7 +42,7 @@ struct StoreSuiteTests {
         let session = Session(
             idHash: SHA256.hash([tag]), userID: user.id, csrfToken: "csrf-\(tag)", createdAt: now, lastSeenAt: lastSeen ?? now,
             clientLabel: "Firefox on Linux")
-        try stores.sessions.insert(session, replacing: nil)
+        #expect(try stores.sessions.insert(session, replacing: nil, credential: user.passwordHash))
         return session
     }
 
@@ -50,7 +71,8 @@ struct StoreSuiteTests {
             let found = try #require(try stores.users.user(usernameKey: Username.key(for: "ada 🧮")))
             #expect(found == ada)
             #expect(found.username == "Ada 🧮")
-            try stores.users.updatePasswordHash(userID: ada.id, to: "new-hash")
+            #expect(try stores.users.replacePasswordHash(userID: ada.id, "stale-hash", with: "other-hash") == false)
+            #expect(try stores.users.replacePasswordHash(userID: ada.id, "hash-Ada 🧮", with: "new-hash"))
             #expect(try stores.users.user(usernameKey: Username.key(for: "Ada 🧮"))?.passwordHash == "new-hash")
             #expect(try stores.users.user(usernameKey: "nobody") == nil)
             let bob = try makeUser(stores, "bob")
@@ -94,7 +116,7 @@ struct StoreSuiteTests {
             let old = try makeSession(stores, ada, 1)
             let replacement = Session(
                 idHash: SHA256.hash([2]), userID: ada.id, csrfToken: "c2", createdAt: now, lastSeenAt: now.addingTimeInterval(5))
-            try stores.sessions.insert(replacement, replacing: old.idHash)
+            #expect(try stores.sessions.insert(replacement, replacing: old.idHash, credential: "hash-\(ada.username)"))
             #expect(try stores.sessions.session(idHash: old.idHash) == nil)
             _ = try makeSession(stores, ada, 3, lastSeen: now.addingTimeInterval(9))
             _ = try makeSession(stores, bob, 4)

@@ -55,8 +55,9 @@ struct AccountController: Controller {
         if let refusal = try refusal(checking: current, of: user, session, request, section: .password, step: "password change") {
             return refusal
         }
-        let ended = try users.changePassword(userID: user.id, to: try passwords.hash(new), keepingSession: session.idHash)
-        context.session(.start(userID: user.id))
+        let hash = try passwords.hash(new)
+        let ended = try users.changePassword(userID: user.id, to: hash, keepingSession: session.idHash)
+        context.session(.start(userID: user.id, credential: hash))
         logger.info("user \(user.id) changed their password; \(ended) other session(s) ended")
         return .redirect(to: "/account?done=\(Notice.password.rawValue)")
     }

@@ -37,11 +37,16 @@ struct LoginController: Controller {
         case .wrong:
             return form.page(request, &context, username: typedName, error: Self.wrongCredentials, status: .unauthorized)
         case let .verified(user):
+            var credential = user.passwordHash
             if passwords.needsRehash(user.passwordHash) {
-                try users.updatePasswordHash(userID: user.id, to: try passwords.hash(password))
-                logger.info("rehashed the password of user \(user.id) with the current parameters")
+                let rehashed = try passwords.hash(password)
+                // Only over the hash just verified: a password change in between wins.
+                if try users.replacePasswordHash(userID: user.id, user.passwordHash, with: rehashed) {
+                    credential = rehashed
+                    logger.info("rehashed the password of user \(user.id) with the current parameters")
+                }
             }
-            context.session(.start(userID: user.id))
+            context.session(.start(userID: user.id, credential: credential))
             logger.info("logged in user \(user.id)")
             return .redirect(to: "/")
         }

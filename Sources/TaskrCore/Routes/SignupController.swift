@@ -24,12 +24,13 @@ struct SignupController: Controller {
         }
         // Checked before hashing, so a taken name costs no Argon2 run; the
         // insert below still settles a race between two sign-ups.
+        let hash = try passwords.hash(password)
         guard try users.user(usernameKey: username.key) == nil,
-            let user = try users.create(username: username, passwordHash: try passwords.hash(password), at: clock.now())
+            let user = try users.create(username: username, passwordHash: hash, at: clock.now())
         else {
             return form.page(request, &context, username: typedName, error: "Username already taken. Choose another one.", status: .conflict)
         }
-        context.session(.start(userID: user.id))
+        context.session(.start(userID: user.id, credential: hash))
         logger.info("signed up user \(user.id)")
         return .redirect(to: "/")
     }

@@ -20,9 +20,10 @@ extension SessionManager {
     /// drops a session cookie that names no live session.
     func writeCookies(into response: inout Response, for request: Request, context: RequestContext) throws {
         switch context.sessionIntent {
-        case let .start(userID):
+        case let .start(userID, credential):
             let (_, cookie) = try start(
-                userID: userID, replacing: context.session, userAgent: request.headers["User-Agent"], secure: context.secure)
+                userID: userID, credential: credential, replacing: context.session, userAgent: request.headers["User-Agent"],
+                secure: context.secure)
             response.setCookie(cookie)
         case .end:
             if let session = context.session { try end(session) }

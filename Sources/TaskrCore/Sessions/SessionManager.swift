@@ -40,7 +40,11 @@ struct SessionManager: Sendable {
     ///   - userID: the user who signed up or logged in.
     ///   - userAgent: the browser's `User-Agent`, kept as a ``ClientLabel``.
     /// - Returns: the session and the cookie that carries its id.
-    func start(userID: Int64, replacing previous: Session?, userAgent: String?, secure: Bool) throws -> (Session, SetCookie) {
+    /// - Throws: ``credentialChanged`` when the user's password hash is no
+    ///   longer `credential` (it changed after the password was checked).
+    func start(userID: Int64, credential: String, replacing previous: Session?, userAgent: String?, secure: Bool) throws -> (
+        Session, SetCookie
+    ) {
         let token = random.token()
         let now = clock.now()
         let session = Session(
@@ -50,7 +54,7 @@ struct SessionManager: Sendable {
             createdAt: now,
             lastSeenAt: now,
             clientLabel: ClientLabel.describe(userAgent: userAgent))
-        try store.insert(session, replacing: previous?.idHash)
+        guard try store.insert(session, replacing: previous?.idHash, credential: credential) else { throw Self.credentialChanged }
         return (session, cookie(token, secure: secure))
     }
 
@@ -85,4 +89,8 @@ struct SessionManager: Sendable {
         SetCookie(name: Self.cookieName, value: token, path: "/", secure: secure, httpOnly: true, sameSite: .lax)
     }
 
+    /// A log-in (or sign-up) whose password check raced a password change:
+    /// no session is made, and the person logs in with the current password.
+    static let credentialChanged = HTTPError(
+        .unauthorized, "Your password was changed while you were logging in. Log in with the current password.")
 }

@@ -11,8 +11,11 @@ struct SessionRecord: Sendable {
 /// Where sessions live. Routes use ``SessionManager``, never this directly.
 protocol SessionStore: Sendable {
     /// Saves `session`, deleting the session `replacing` in the same
-    /// transaction (the session the browser held at sign-up or log-in, so its id stops working).
-    func insert(_ session: Session, replacing: [UInt8]?) throws
+    /// transaction (the session the browser held at sign-up or log-in, so
+    /// its id stops working), in one statement that inserts only while the
+    /// user's password hash is still `credential`. Returns false, and saves
+    /// nothing, when it is not (the password changed after it was checked).
+    func insert(_ session: Session, replacing: [UInt8]?, credential: String) throws -> Bool
     /// The session with everything a page needs about its visitor (the
     /// user, the Attio connection): one query, as every request makes it.
     func session(idHash: [UInt8]) throws -> SessionRecord?

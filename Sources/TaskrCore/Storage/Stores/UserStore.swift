@@ -5,7 +5,10 @@ protocol UserStore: Sendable {
     /// Creates an account; nil when the username (by key) is taken.
     func create(username: Username, passwordHash: String, at date: Date) throws -> User?
     func user(usernameKey: String) throws -> User?
-    func updatePasswordHash(userID: Int64, to hash: String) throws
+    /// Replaces the password hash only if it is still `old` (a rehash with
+    /// the current parameters; a password change in between wins); returns
+    /// whether it did.
+    func replacePasswordHash(userID: Int64, _ old: String, with new: String) throws -> Bool
     /// Stores a new password hash and ends every session of the user but
     /// `keeping`, in one transaction. Returns how many sessions ended.
     func changePassword(userID: Int64, to hash: String, keepingSession keeping: [UInt8]) throws -> Int

@@ -4,10 +4,18 @@ import Foundation
 struct SessionTable<Engine: DatabaseEngine>: SessionStore {
     let engine: Engine
 
-    func insert(_ session: Session, replacing: [UInt8]?) throws {
-        try engine.write { transaction in
-            if let replacing { try transaction.execute(Self.deleteOne, [.blob(replacing)]) }
-            try transaction.execute(insertSession, session.values)
+    func insert(_ session: Session, replacing: [UInt8]?, credential: String) throws -> Bool {
+        do {
+            try engine.write { transaction in
+                if let replacing { try transaction.execute(Self.deleteOne, [.blob(replacing)]) }
+                // Bound to the credential in the same statement: a password
+                // change commits before or after it, never in between. When
+                // it came first, the whole transaction rolls back.
+                guard try transaction.execute(insertSession, session.values + [.text(credential)]) == 1 else { throw CredentialChanged() }
+            }
+            return true
+        } catch is CredentialChanged {
+            return false
         }
     }
 
@@ -70,7 +78,13 @@ private let pageRead = """
     WHERE s.id_hash = $1
     """
 
-private let insertSession = "INSERT INTO sessions (\(Session.columns())) VALUES ($1, $2, $3, $4, $5, $6)"
+private let insertSession = """
+    INSERT INTO sessions (\(Session.columns())) SELECT $1, $2, $3, $4, $5, $6
+    WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $7)
+    """
 
 private let sessionsOfUser =
     "SELECT \(Session.columns("s")) FROM sessions s WHERE s.user_id = $1 ORDER BY s.last_seen_at DESC, s.created_at DESC"
+
+/// Rolls back a session insert whose credential is no longer current.
+private struct CredentialChanged: Error {}

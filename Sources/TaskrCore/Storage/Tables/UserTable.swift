@@ -20,8 +20,9 @@ struct UserTable<Engine: DatabaseEngine>: UserStore {
         try engine.first(userByKey, [.text(usernameKey)]) { try User(row: $0) }
     }
 
-    func updatePasswordHash(userID: Int64, to hash: String) throws {
-        try engine.execute(Self.setPasswordHash, [.text(hash), .integer(userID)])
+    func replacePasswordHash(userID: Int64, _ old: String, with new: String) throws -> Bool {
+        try engine.execute(
+            "UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3", [.text(new), .integer(userID), .text(old)]) == 1
     }
 
     func changePassword(userID: Int64, to hash: String, keepingSession keeping: [UInt8]) throws -> Int {
