@@ -35,13 +35,31 @@ struct CredentialCheck: Sendable {
         case let .admitted(admitted):
             attempt = admitted
         }
-        guard pacer.pause(attempt.delay) else { throw Application.busy }
+        // Counted before the check, so parallel attempts cannot each get a
+        // guess; taken back on every way out that never judged the password.
+        guard pacer.pause(attempt.delay) else {
+            try refusedForCapacity(attempt, key, request, step, "the log-in delay queue is full")
+            throw Application.busy
+        }
         let found = try users.user(usernameKey: key)
-        guard try passwords.verify(password, against: found?.passwordHash), let user = found else {
+        let matches: Bool
+        do {
+            matches = try passwords.verify(password, against: found?.passwordHash)
+        } catch let error as PasswordQueueFull {
+            try refusedForCapacity(attempt, key, request, step, "the password queue is full")
+            throw error
+        }
+        guard matches, let user = found else {
             securityLog.failedLogin(usernameKey: key, userID: found?.id, request: request, reason: "wrong password (\(step))")
             return .wrong
         }
         try throttle.succeeded(attempt, now: clock.now())
         return .verified(user)
+    }
+
+    /// A 503 for capacity: logged, and never a failed log-in.
+    private func refusedForCapacity(_ attempt: LoginThrottle.Attempt, _ key: String, _ request: Request, _ step: String, _ why: String) throws {
+        try throttle.withdrawn(attempt)
+        securityLog.busyLogin(usernameKey: key, request: request, reason: "\(why) (\(step)); not counted as a failure")
     }
 }

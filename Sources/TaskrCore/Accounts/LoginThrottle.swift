@@ -8,7 +8,8 @@ import Sodium
 ///   is locked, 30 s doubling up to 15 minutes, and gets 429 without a
 ///   password check;
 /// - per client address (an IPv6 client by its /64), whatever the username:
-///   after ``addressFreeFailures`` that address is locked the same way;
+///   after ``addressFreeFailures`` that address is locked the same way,
+///   except for a name that logged in from it before (a trusted pair);
 /// - per username, from every address: after ``usernameFreeFailures`` (more
 ///   than one address can reach alone inside a window, as its pair locks)
 ///   each attempt waits a growing delay before its password check — never a
@@ -55,10 +56,13 @@ struct LoginThrottle: Sendable {
             if let wait = Self.lockRemaining(counters.pair, free: Self.pairFreeFailures, now: now) {
                 return .refused(retryAfter: wait, byAddress: false)
             }
-            if let wait = Self.lockRemaining(counters.address, free: Self.addressFreeFailures, now: now) {
+            let trusted = counters.trusted.map { now.timeIntervalSince($0.last) < Self.trustedAddressLifetime } ?? false
+            // A name that logged in from this address before passes the
+            // address-wide lock: a stranger on the same NAT, guessing other
+            // names, does not lock the owner out (the pair's own lock still holds).
+            if !trusted, let wait = Self.lockRemaining(counters.address, free: Self.addressFreeFailures, now: now) {
                 return .refused(retryAfter: wait, byAddress: true)
             }
-            let trusted = counters.trusted.map { now.timeIntervalSince($0.last) < Self.trustedAddressLifetime } ?? false
             return .admitted(Attempt(keys: keys, delay: trusted ? 0 : Self.delay(counters.username, now: now)))
         }
     }
@@ -68,6 +72,13 @@ struct LoginThrottle: Sendable {
     /// address is trusted for this name from now on.
     func succeeded(_ attempt: Attempt, now: Date) throws {
         try store.forgive(attempt.keys, at: now)
+    }
+
+    /// The attempt's password was never checked (no pacer slot, no Argon2
+    /// permit): the failure it was counted as is taken back, so a refusal
+    /// for capacity never counts against anyone.
+    func withdrawn(_ attempt: Attempt) throws {
+        try store.retract(attempt.keys)
     }
 
     /// Forgets counters idle for longer than any lock, and trusted

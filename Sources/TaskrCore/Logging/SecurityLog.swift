@@ -21,6 +21,11 @@ struct SecurityLog: Sendable {
         logger.notice("security: log-in refused for \(who(usernameKey, nil)) from \(address(request)): \(what) is locked for \(seconds) s")
     }
 
+    /// A log-in answered 503 for capacity: not a failure, but a flood shows.
+    func busyLogin(usernameKey: String, request: Request, reason: String) {
+        logger.notice("security: log-in refused for capacity for \(who(usernameKey, nil)) from \(address(request)): \(reason)")
+    }
+
     func refusedPost(_ request: Request, reason: String) {
         logger.notice("security: refused \(request.method) \(request.path) from \(address(request)): \(reason)")
     }

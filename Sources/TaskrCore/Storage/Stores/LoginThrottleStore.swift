@@ -10,6 +10,10 @@ protocol LoginThrottleStore: Sendable {
         _ keys: ThrottleKeys, at date: Date, windowStart: Date,
         decide: (ThrottleCounters) -> LoginThrottle.Decision
     ) throws -> LoginThrottle.Decision
+    /// Takes back the failure an admitted attempt was counted as, from each
+    /// of its three counters, when the password was never judged (the
+    /// server was too busy to check it).
+    func retract(_ keys: ThrottleKeys) throws
     /// Deletes the pair's counter, takes one failure off the others, and
     /// marks the pair's address trusted as of `date`.
     func forgive(_ keys: ThrottleKeys, at date: Date) throws

@@ -38,12 +38,14 @@ struct LoginThrottleTable<Engine: DatabaseEngine>: LoginThrottleStore {
         }
     }
 
+    func retract(_ keys: ThrottleKeys) throws {
+        try engine.execute(takeOneBack + " IN ($1, $2, $3)", [.blob(keys.pair), .blob(keys.address), .blob(keys.username)])
+    }
+
     func forgive(_ keys: ThrottleKeys, at date: Date) throws {
         try engine.write { transaction in
             try transaction.execute("DELETE FROM login_throttle WHERE key = $1", [.blob(keys.pair)])
-            try transaction.execute(
-                "UPDATE login_throttle SET failures = CASE WHEN failures > 1 THEN failures - 1 ELSE 0 END WHERE key IN ($1, $2)",
-                [.blob(keys.address), .blob(keys.username)])
+            try transaction.execute(takeOneBack + " IN ($1, $2)", [.blob(keys.address), .blob(keys.username)])
             // A trusted address is a row with failures = -1, "last" its last log-in.
             try transaction.execute(
                 """
@@ -64,3 +66,7 @@ struct LoginThrottleTable<Engine: DatabaseEngine>: LoginThrottleStore {
             [.integer(trustedBefore.unixTime), .integer(failuresBefore.unixTime)])
     }
 }
+
+/// One failure off each counter named after it (never below zero; the
+/// trusted-address rows, at -1, are keyed apart and never named).
+private let takeOneBack = "UPDATE login_throttle SET failures = CASE WHEN failures > 1 THEN failures - 1 ELSE 0 END WHERE key"
