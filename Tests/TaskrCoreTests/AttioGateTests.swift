@@ -70,30 +70,39 @@ struct AttioGateTests {
         #expect(try connect(&ann).status == .seeOther, "once the gate is free, it works")
     }
 
-    @Test func afterNoAnswerTheTokenExchangeIsNotTried() async throws {
+    /// SPEC "Under load": one user's call that got no answer never refuses
+    /// another user's, and a callback's single-use code is tried.
+    @Test func oneUsersTimeoutNeverRefusesAnotherUsersCodeExchange() async throws {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
         test.attio.fail("/v2/tasks", with: .timeout)
         try ann.get("/")
         test.attio.fail("/v2/tasks", with: nil)
+        var bob = try loggedIn(test, "bob")
         let exchanges = test.attio.requests(to: "/oauth/token").count
-        #expect(try connect(&ann).status == .serviceUnavailable)
-        #expect(test.attio.requests(to: "/oauth/token").count == exchanges)
-        test.clock.advance(by: 10)
-        #expect(try connect(&ann).status == .seeOther)
+        #expect(try connect(&bob).status == .seeOther)
+        #expect(test.attio.requests(to: "/oauth/token").count == exchanges + 1)
     }
 
-    @Test func revocationAfterNoAnswerIsNotTriedButTheTokenIsForgotten() async throws {
+    @Test func whileTheBreakerIsOpenTheTokenExchangeIsNotTried() async throws {
         let test = try await TestApp()
-        var ann = try loggedIn(test, "ann")
-        try connect(&ann)
-        test.attio.fail("/v2/tasks", with: .timeout)
-        try ann.get("/")
+        try openTheBreaker(test)
+        var eve = try loggedIn(test, "eve")
+        let exchanges = test.attio.requests(to: "/oauth/token").count
+        #expect(try connect(&eve).status == .serviceUnavailable)
+        #expect(test.attio.requests(to: "/oauth/token").count == exchanges)
+        test.clock.advance(by: 10)
+        #expect(try connect(&eve).status == .seeOther, "the probe: Attio answers, the breaker closes")
+    }
+
+    @Test func revocationWhileTheBreakerIsOpenIsNotTriedButTheTokenIsForgotten() async throws {
+        let test = try await TestApp()
+        var ann = try openTheBreaker(test)[0]
         let home = try ann.get("/")
         try ann.post("/integrations/attio/disconnect", [("_csrf", Browser.csrf(in: home) ?? "")])
         #expect(test.attio.requests(to: "/oauth/revoke").isEmpty)
-        #expect(try test.count("attio_connections") == 0)
+        #expect(try test.count("attio_connections WHERE user_id = 1") == 0)
         #expect(test.logs.text.contains("revoking an Attio token of user 1 (the user disconnected) failed: not called"))
     }
 
@@ -126,4 +135,21 @@ struct AttioGateTests {
         let revoked = test.attio.requests(to: "/oauth/revoke").map { String(decoding: $0.body ?? Data(), as: UTF8.self) }
         #expect(revoked.count == 1 && revoked[0].contains("token=\(test.attio.lastIssuedToken)"))
     }
+}
+
+/// Three connected users whose task calls each got no answer: the evidence
+/// that opens the breaker. Attio answers again afterwards (the stand-in's
+/// failure is cleared); returns the three browsers.
+@discardableResult
+func openTheBreaker(_ test: TestApp, names: [String] = ["ann", "bob", "cyd"]) throws -> [Browser] {
+    var browsers: [Browser] = []
+    for name in names {
+        var browser = try loggedIn(test, name)
+        try connect(&browser)
+        browsers.append(browser)
+    }
+    test.attio.fail("/v2/tasks", with: .timeout)
+    for index in browsers.indices { try browsers[index].get("/") }
+    test.attio.fail("/v2/tasks", with: nil)
+    return browsers
 }

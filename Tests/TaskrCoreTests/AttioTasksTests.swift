@@ -75,7 +75,7 @@ struct AttioTasksTests {
         #expect(test.attio.requests(to: "/v2/tasks").count == 2)
     }
 
-    @Test func afterNoAnswerNobodyCallsAttioForTenSeconds() async throws {
+    @Test func oneUsersTimeoutDoesNotStopTheNextUsersTasks() async throws {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
@@ -84,14 +84,40 @@ struct AttioTasksTests {
         test.attio.fail("/v2/tasks", with: .timeout)
         #expect(try ann.get("/").text.contains("Attio is not answering properly"))
         test.attio.fail("/v2/tasks", with: nil)
-        #expect(try bob.get("/").text.contains("Attio is slow to answer right now"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == 1, "no call while Attio is given a rest")
+        #expect(try bob.get("/").text.contains("Send invoice"), "one call without an answer is no evidence")
+    }
+
+    @Test func afterThreeUsersCallsGotNoAnswerNobodyCallsAttioForTenSecondsThenOneProbe() async throws {
+        let test = try await TestApp()
+        var dan = try loggedIn(test, "dan")
+        try connect(&dan)
+        let before = test.attio.requests(to: "/v2/tasks").count
+        try openTheBreaker(test)
+        let calls = test.attio.requests(to: "/v2/tasks").count
+        #expect(calls == before + 3)
+        #expect(try dan.get("/").text.contains("Attio is slow to answer right now"))
+        #expect(test.attio.requests(to: "/v2/tasks").count == calls, "no call while the breaker is open")
         test.clock.advance(by: 9.9)
-        #expect(try bob.get("/").text.contains("Attio is slow to answer right now"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == 1, "still resting just before 10 s")
+        #expect(try dan.get("/").text.contains("Attio is slow to answer right now"))
+        #expect(test.attio.requests(to: "/v2/tasks").count == calls, "still open just before 10 s")
         test.clock.advance(by: 0.1)
-        #expect(try bob.get("/").text.contains("Send invoice"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == 2, "called again at 10 s")
+        #expect(try dan.get("/").text.contains("Send invoice"), "the probe got an answer")
+        #expect(test.attio.requests(to: "/v2/tasks").count == calls + 1)
+    }
+
+    @Test func oneUsersRepeatedTimeoutsDoNotOpenTheBreaker() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        try connect(&ann)
+        var bob = try loggedIn(test, "bob")
+        try connect(&bob)
+        test.attio.fail("/v2/tasks", with: .timeout)
+        for _ in 0..<4 {
+            try ann.get("/")
+            test.clock.advance(by: 11)  // past any cache of ann's
+        }
+        test.attio.fail("/v2/tasks", with: nil)
+        #expect(try bob.get("/").text.contains("Send invoice"), "four silent calls, all ann's: no evidence against Attio")
     }
 
     // A time limit: were the limit broken, the third visitor would hang with the others.

@@ -42,12 +42,13 @@ struct AttioConnector: Sendable {
     /// - Throws: ``AttioFailure`` when the token endpoint gives no token (or
     ///   is not called: ``AttioFailure/busy``); nothing is stored then.
     func finishConnecting(user: User, code: String) throws {
-        let token = try gate.call(waiting: Self.slotWait) { () throws(AttioFailure) in try client.exchange(code: code) }
+        let token = try gate.call(for: user.id, waiting: Self.slotWait) { () throws(AttioFailure) in try client.exchange(code: code) }
         // The workspace name is shown on every page: learn it once, now. Not
         // fatal: the tasks still show without it.
         var identity: AttioModels.Identity?
         do {
-            identity = try gate.call(waiting: Self.slotWait) { () throws(AttioFailure) in try client.identity(token: token, timeout: 5) }
+            identity = try gate.call(for: user.id, waiting: Self.slotWait) { () throws(AttioFailure) in try client.identity(token: token, timeout: 5)
+            }
         } catch {
             logger.warning("connected user \(user.id) to Attio, but /v2/self failed: \(error.summary)")
         }
@@ -87,7 +88,7 @@ struct AttioConnector: Sendable {
     /// Revokes `token` at Attio, best effort: a failure is logged, never thrown.
     private func revoke(_ token: String, of user: User, why: String) {
         do {
-            try gate.call(waiting: Self.slotWait) { () throws(AttioFailure) in
+            try gate.call(for: user.id, waiting: Self.slotWait) { () throws(AttioFailure) in
                 if let failure = client.revoke(token: token) { throw failure }
             }
             logger.info("revoked an Attio token of user \(user.id): \(why)")

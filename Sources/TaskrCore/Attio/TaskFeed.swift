@@ -128,7 +128,7 @@ final class TaskFeed: Sendable {
 
     /// The tasks, ready to show, through the gate (the home page never waits for a slot).
     private func fetchTasks(userID: Int64, token: String) throws(AttioFailure) -> [Dashboard.Task] {
-        let (tasks, names) = try gate.call { () throws(AttioFailure) in
+        let (tasks, names) = try gate.call(for: userID) { () throws(AttioFailure) in
             let tasks = try client.tasks(token: token, timeout: Self.tasksTimeout)
             return (tasks, tasks.contains { !$0.assignees.isEmpty } ? memberNames(userID: userID, token: token) : [:])
         }
