@@ -29,6 +29,10 @@ public final class PostgresConnection {
     public init(_ conninfo: String, connectTimeout: Int = 5) throws(PostgresError) {
         // Keywords in order, later ones winning: the URI (expanded from
         // `dbname`) overrides the default timeout when it names one.
+        // Read by libpq's own parser first: connecting with a string it
+        // cannot read would put its message, which quotes the string
+        // (password and all), in the error.
+        guard PostgresConnectionString.isValid(conninfo) else { throw .connection("the connection string is not one libpq can read") }
         let keywords = ["connect_timeout", "application_name", "dbname"]
         let values = [String(connectTimeout), "taskr", conninfo]
         let connection = keywords.withCStrings { keywordPointers in
@@ -36,7 +40,7 @@ public final class PostgresConnection {
         }
         guard let connection else { throw .connection("out of memory") }
         guard PQstatus(connection) == CONNECTION_OK else {
-            let reason = Self.firstLine(PQerrorMessage(connection))
+            let reason = PostgresConnectionString.scrub(Self.firstLine(PQerrorMessage(connection)), of: conninfo)
             PQfinish(connection)
             throw .connection(reason)
         }

@@ -2,8 +2,10 @@ import ArgumentParser
 import Foundation
 import TaskrCore
 
-/// `taskr copy-database --to postgresql://…`: the move from one host's
-/// SQLite file to a PostgreSQL database several hosts share.
+/// `TASKR_COPY_TO=postgresql://… taskr copy-database`: the move from one
+/// host's SQLite file to a PostgreSQL database several hosts share. The
+/// target comes from the environment, never the command line, which every
+/// user of the machine can read in `ps` (the URI may hold a password).
 struct CopyDatabase: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy-database",
@@ -13,11 +15,10 @@ struct CopyDatabase: AsyncParsableCommand {
             sealed tokens as they are: keep the same TASKR_SECRET_KEY), OAuth states and \
             log-in counters in one transaction, migrating the target's schema first. \
             Refuses a target that already holds data. Then set TASKR_DATABASE to the \
-            PostgreSQL URI and start taskr serve again. Exits 1 when nothing was copied.
+            PostgreSQL URI and start taskr serve again. Exits 1 when nothing was copied. \
+            The target is read from TASKR_COPY_TO (the environment, or .env), never from \
+            the command line: a URI there, password and all, is visible to every user in ps.
             """)
-
-    @Option(name: .customLong("to"), help: "The PostgreSQL URI to copy into (postgresql://…).")
-    var target: String
 
     func run() async throws {
         let settings = try await Startup.loadSettings()
@@ -25,8 +26,11 @@ struct CopyDatabase: AsyncParsableCommand {
         guard case let .sqlite(path) = settings.database else {
             throw ValidationError("TASKR_DATABASE names PostgreSQL already: copy-database copies from a SQLite file")
         }
+        guard let target = ProcessInfo.processInfo.environment["TASKR_COPY_TO"], !target.isEmpty else {
+            throw ValidationError("set TASKR_COPY_TO to the PostgreSQL URI to copy into (postgresql://…)")
+        }
         let destination = DatabaseLocation(target)
-        guard case let .postgres(uri) = destination else { throw ValidationError("--to must be a postgresql:// URI") }
+        guard case let .postgres(uri) = destination else { throw ValidationError("TASKR_COPY_TO must be a postgresql:// URI") }
         guard FileManager.default.fileExists(atPath: path) else { fail("there is no database at \(path) (TASKR_DATABASE)") }
         do {
             let source = try SQLiteDatabase(path: path, existing: true, migrating: false)

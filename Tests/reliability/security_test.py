@@ -47,7 +47,8 @@ def every_route(stack, name, slow=None):
     secrets it saw (password, cookies, _csrf tokens, states, codes, tokens).
     `slow`: also an Attio that hangs, at the end ("api": the tasks call
     times out; "token": the token exchange times out, 502). Each starts
-    taskr's 10 s quiet period, so one walk takes one of them."""
+    call without an answer (the breaker opens on three in a row from
+    different users)."""
     browser = Browser(stack)
     # The name too: it is typed into a failed log-in below, and people type
     # passwords into that field.

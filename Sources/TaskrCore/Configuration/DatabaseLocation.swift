@@ -26,34 +26,14 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    /// For logs and command output: the path, or the URI with any password
-    /// (in the user part or as `password=`) replaced by `***`.
+    /// For logs and command output: the path, or the PostgreSQL options as
+    /// libpq reads them (`host=db port=5432 dbname=taskr user=taskr
+    /// password=***`): libpq's parser says what the password is, never a
+    /// hand-written one.
     public var description: String {
         switch self {
         case let .sqlite(path): path
-        case let .postgres(uri): Self.redacted(uri)
+        case let .postgres(uri): PostgresDatabase.redacted(conninfo: uri)
         }
-    }
-
-    private static func redacted(_ uri: String) -> String {
-        guard let schemeEnd = uri.range(of: "://") else { return uri }
-        var rest = Substring(uri[schemeEnd.upperBound...])
-        var result = String(uri[..<schemeEnd.upperBound])
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        if let at = authority.lastIndex(of: "@") {
-            let user = authority[..<at]
-            result += user.contains(":") ? user.prefix { $0 != ":" } + ":***" : String(user)
-            result += authority[at...]
-        } else {
-            result += authority
-        }
-        rest = rest[authorityEnd...]
-        guard let query = rest.firstIndex(of: "?") else { return result + rest }
-        result += rest[...query]
-        result += rest[rest.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false).map { pair in
-            pair.lowercased().hasPrefix("password=") ? "password=***" : String(pair)
-        }.joined(separator: "&")
-        return result
     }
 }

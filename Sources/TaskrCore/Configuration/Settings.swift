@@ -63,6 +63,12 @@ public struct Settings: Sendable, Equatable {
                 throw .invalidValue("TASKR_DATABASE", expected: "a file path or a postgresql:// URI")
             }
             database = DatabaseLocation(text)
+            // Read by libpq's parser now, so a URI it cannot read stops
+            // start-up with this message (which never quotes it) instead of
+            // reaching libpq's own, which would.
+            if case let .postgres(uri) = database, !PostgresDatabase.canRead(conninfo: uri) {
+                throw .invalidValue("TASKR_DATABASE", expected: "a postgresql:// URI that libpq can read (check its escapes and brackets)")
+            }
         }
         if let level = reader.string(forKey: "TASKR_LOG_LEVEL") {
             let levels: [String: Logger.Level] = ["debug": .debug, "info": .info, "warning": .warning, "error": .error]
