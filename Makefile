@@ -88,6 +88,7 @@ browser-test: build browser-deps
 	$(BROWSER_VENV)/bin/python Tests/browser/browser_test.py .build/release/taskr
 
 reliability-test: build
+	Tests/postgres/cluster_privacy_test.sh
 	python3 Tests/reliability/crash_test.py .build/release/taskr
 	python3 Tests/reliability/crash_test.py .build/release/taskr --postgres
 	python3 Tests/reliability/multiprocess_test.py .build/release/taskr

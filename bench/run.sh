@@ -43,7 +43,7 @@ cc -O2 -Wall -I"$(pg_config --includedir)" -o "$tmp/baseline" "$here/baseline.c"
 # database taskr for taskr, database baseline for the C baseline.
 pg_uri=$("$repo/Tests/postgres/cluster.sh" start "$tmp/pg" 29081) || fail "cannot start PostgreSQL"
 stop_postgres() { "$repo/Tests/postgres/cluster.sh" stop "$tmp/pg"; }
-psql -X -q "$pg_uri" -c "CREATE DATABASE baseline" || fail "cannot create the baseline database"
+"$repo/Tests/postgres/cluster.sh" createdb "$tmp/pg" 29081 baseline || fail "cannot create the baseline database"
 baseline_uri=${pg_uri/\/taskr\?/\/baseline?}
 
 start_standin "$standin_port" bench-client bench-secret || fail "no Attio stand-in"
