@@ -93,7 +93,7 @@ reliability-test: build
 	python3 Tests/reliability/crash_test.py .build/release/taskr --postgres
 	python3 Tests/reliability/multiprocess_test.py .build/release/taskr
 	python3 Tests/reliability/multiprocess_test.py .build/release/taskr --postgres
-	python3 Tests/reliability/several_hosts_test.py .build/release/taskr
+	TASKR_TEST_REQUIRE_NAMESPACES=1 python3 Tests/reliability/several_hosts_test.py .build/release/taskr
 	python3 Tests/reliability/move_to_postgres_test.py .build/release/taskr
 	python3 Tests/reliability/security_test.py .build/release/taskr
 	python3 Tests/reliability/login_race_test.py .build/release/taskr

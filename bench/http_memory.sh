@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 probe=$(realpath "${1:-$repo/.build/release/http-memory-probe}")
 requests=${HTTP_MEMORY_REQUESTS:-30000}
-port=29080
+# Below the ephemeral range, moved with every other test port (TASKR_TEST_PORT_BASE).
+port=$(( ${TASKR_TEST_PORT_BASE:-28000} + 580 ))
 limit_bytes_per_request=20
 
 tmp=$(mktemp -d)

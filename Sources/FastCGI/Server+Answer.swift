@@ -29,9 +29,17 @@ extension Server {
 
     /// The path of the request target without its query (which may carry
     /// OAuth codes) and cut to a sane length, for the access log.
+    ///
+    /// Cut by bytes, never Characters: a `?` followed by a combining mark is
+    /// one Character that is not `"?"`, and would keep the query in the log.
     static func loggablePath(_ target: String?) -> String {
         guard let target else { return "-" }
-        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return path.count > 200 ? path.prefix(200) + "…" : String(path)
+        let bytes = target.utf8
+        let path = bytes.prefix { $0 != UInt8(ascii: "?") }
+        guard path.count > 200 else { return String(decoding: path, as: UTF8.self) }
+        // At most 200 bytes, not cutting a scalar in two.
+        var end = path.index(path.startIndex, offsetBy: 200)
+        while end > path.startIndex, UTF8.isContinuation(path[end]) { end = path.index(before: end) }
+        return String(decoding: path[..<end], as: UTF8.self) + "…"
     }
 }

@@ -148,7 +148,8 @@ struct ServerTests {
         }
     }
 
-    @Test func shutdownLetsTheRequestInFlightFinish() throws {
+    // Time limits: a broken drain would otherwise hang `swift test`.
+    @Test(.timeLimit(.minutes(1))) func shutdownLetsTheRequestInFlightFinish() throws {
         let (response, drained) = try withServer(responder: EchoResponder()) { path, server in
             let client = try FastCGIClient(unixPath: path)
             try client.begin(params: ["REQUEST_METHOD": "POST", "REQUEST_URI": "/", "CONTENT_LENGTH": "10"])
@@ -164,7 +165,7 @@ struct ServerTests {
         #expect(drained)
     }
 
-    @Test func drainTimeoutCapsTheWait() throws {
+    @Test(.timeLimit(.minutes(1))) func drainTimeoutCapsTheWait() throws {
         var client: FastCGIClient?
         let (_, drained) = try withServer(drainTimeout: .milliseconds(200), responder: EchoResponder()) { path, server in
             let stalled = try FastCGIClient(unixPath: path, timeout: 1)

@@ -156,17 +156,15 @@ struct ThrottleTests {
 
     @Test func waitingLogInsAreBounded() {
         let pacer = LoginPacer(maximumWaiting: 1)
-        let started = DispatchSemaphore(value: 0)
         let results = Mutex<[Bool]>([])
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) {
-            started.signal()
-            let waited = pacer.pause(0.5)
+            let waited = pacer.pause(2)
             results.withLock { $0.append(waited) }
         }
-        started.wait()
-        usleep(100_000)
-        #expect(pacer.pause(0.5) == false, "a second waiter is answered at once")
+        // Waits for the first waiter itself, not for a while.
+        #expect(eventually { pacer.waitingNow == 1 })
+        #expect(pacer.pause(2) == false, "a second waiter is answered at once")
         group.wait()
         #expect(results.withLock { $0 } == [true])
         #expect(pacer.pause(0.01), "a free slot again")

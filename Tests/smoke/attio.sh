@@ -15,6 +15,10 @@ standin_count() {
     echo "$stats" | sed -n "s|.*\"$2\": \\([0-9]*\\).*|\\1|p" | grep . || echo 0
 }
 
+# count_is URL PATH N: the stand-in answers and served PATH exactly N times,
+# N a count it gave before (two "unreachable"s never compare equal here).
+count_is() { [[ "$3" =~ ^[0-9]+$ ]] && [ "$(standin_count "$1" "$2")" = "$3" ]; }
+
 # standin_count_above URL PATH N: the stand-in served PATH more than N times.
 standin_count_above() { [ "$(standin_count "$1" "$2")" -gt "$3" ]; }
 
@@ -112,7 +116,7 @@ attio_checks() {
     local before
     before=$(standin_count "$standin" /v2/tasks)
     fetch "$base/" -b "$jar"
-    check "after a 429 Taskr does not call Attio again before Retry-After" test "$(standin_count "$standin" /v2/tasks)" = "$before"
+    check "after a 429 Taskr does not call Attio again before Retry-After" count_is "$standin" /v2/tasks "$before"
     check "after a 429 the page still says so" body_has "Attio asked Taskr to slow down"
 
     # Disconnect.
@@ -198,6 +202,6 @@ attio_checks() {
     exchanges=$(standin_count "$standin" /oauth/token)
     connect_through_standin "$base" "$jar"
     check "with the breaker open a new connection answers 503" status_is 503
-    check "with the breaker open the token endpoint is not called" test "$(standin_count "$standin" /oauth/token)" = "$exchanges"
+    check "with the breaker open the token endpoint is not called" count_is "$standin" /oauth/token "$exchanges"
     standin_mode "$standin" normal
 }

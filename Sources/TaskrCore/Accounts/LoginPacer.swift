@@ -13,6 +13,9 @@ final class LoginPacer: Sendable {
         self.maximumWaiting = max(1, maximumWaiting)
     }
 
+    /// How many are waiting right now (tests).
+    var waitingNow: Int { waiting.load(ordering: .relaxed) }
+
     /// Waits `seconds`; false, at once, when too many are waiting already.
     func pause(_ seconds: TimeInterval) -> Bool {
         guard seconds > 0 else { return true }
