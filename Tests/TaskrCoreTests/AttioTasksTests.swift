@@ -77,10 +77,7 @@ struct AttioTasksTests {
 
     @Test func oneUsersTimeoutDoesNotStopTheNextUsersTasks() async throws {
         let test = try await TestApp()
-        var ann = try loggedIn(test, "ann")
-        try connect(&ann)
-        var bob = try loggedIn(test, "bob")
-        try connect(&bob)
+        var (ann, bob) = try (connectedUser(test, "ann"), connectedUser(test, "bob"))
         test.attio.fail("/v2/tasks", with: .timeout)
         #expect(try ann.get("/").text.contains("Attio is not answering properly"))
         test.attio.fail("/v2/tasks", with: nil)
@@ -107,10 +104,7 @@ struct AttioTasksTests {
 
     @Test func oneUsersRepeatedTimeoutsDoNotOpenTheBreaker() async throws {
         let test = try await TestApp()
-        var ann = try loggedIn(test, "ann")
-        try connect(&ann)
-        var bob = try loggedIn(test, "bob")
-        try connect(&bob)
+        var (ann, bob) = try (connectedUser(test, "ann"), connectedUser(test, "bob"))
         test.attio.fail("/v2/tasks", with: .timeout)
         for _ in 0..<4 {
             try ann.get("/")
@@ -237,4 +231,11 @@ struct AttioTasksTests {
         #expect(AttioClient.retryAfter(hostile, now: now) == now.addingTimeInterval(60))
         #expect(AttioClient.retryAfter("Fri, 15 Jan 2027 08:00:30 GMT\u{301}", now: now) == now.addingTimeInterval(60))
     }
+}
+
+/// A user logged in and connected to the fake Attio.
+private func connectedUser(_ test: TestApp, _ name: String) throws -> Browser {
+    var browser = try loggedIn(test, name)
+    try connect(&browser)
+    return browser
 }
