@@ -67,14 +67,21 @@ public final class SQLiteConnection {
     /// false or the rows end: the one non-generic primitive that ``first(_:_:_:)``
     /// and ``all(_:_:_:)`` are built on (they inline into their callers,
     /// so the page read pays for no generic dispatch across the module).
-    public func step(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ body: (SQLiteRow) throws -> Bool) throws {
-        try withStatement(sql, arguments) { statement in
-            while true {
-                switch sqlite3_step(statement) {
-                case SQLITE_ROW: if try !body(SQLiteRow(statement: statement)) { return }
-                case SQLITE_DONE: return
-                case let code: throw error(code, sql)
-                }
+    public func step(_ sql: String, _ arguments: [SQLiteValue], _ body: (SQLiteRow) throws -> Bool) throws {
+        let statement = try prepared(sql)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        for (index, argument) in zip(Int32(1)..., arguments) {
+            let code = bind(argument, at: index, of: statement)
+            guard code == SQLITE_OK else { throw error(code, sql) }
+        }
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_ROW: if try !body(SQLiteRow(statement: statement)) { return }
+            case SQLITE_DONE: return
+            case let code: throw error(code, sql)
             }
         }
     }
@@ -82,13 +89,6 @@ public final class SQLiteConnection {
     /// The first row of one statement, mapped; nil when it returns none.
     @inlinable
     public func first<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T) throws -> T? {
-        try arguments.withUnsafeBufferPointer { try first(sql, $0, map) }
-    }
-
-    /// ``first(_:_:_:)`` with the arguments in a buffer (the caller's
-    /// stack, say: no array to allocate on the page path).
-    @inlinable
-    public func first<T>(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ map: (SQLiteRow) throws -> T) throws -> T? {
         var result: T?
         try step(sql, arguments) { row in
             result = try map(row)
@@ -100,12 +100,6 @@ public final class SQLiteConnection {
     /// Every row of one statement, mapped, in order.
     @inlinable
     public func all<T>(_ sql: String, _ arguments: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T) throws -> [T] {
-        try arguments.withUnsafeBufferPointer { try all(sql, $0, map) }
-    }
-
-    /// ``all(_:_:_:)`` with the arguments in a buffer.
-    @inlinable
-    public func all<T>(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ map: (SQLiteRow) throws -> T) throws -> [T] {
         var rows: [T] = []
         try step(sql, arguments) { row in
             rows.append(try map(row))
@@ -116,34 +110,9 @@ public final class SQLiteConnection {
 
     /// Runs one statement to its end; returns how many rows it changed.
     @discardableResult
-    public func execute(_ sql: String, _ arguments: [SQLiteValue] = []) throws(SQLiteError) -> Int {
-        do {
-            return try arguments.withUnsafeBufferPointer { try execute(sql, $0) }
-        } catch let error as SQLiteError {
-            throw error
-        } catch {
-            throw SQLiteError(code: SQLITE_ERROR, message: "\(error)", operation: SQLiteError.operation(of: sql))
-        }
-    }
-
-    /// ``execute(_:_:)`` with the arguments in a buffer.
-    @discardableResult
-    public func execute(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>) throws(SQLiteError) -> Int {
-        do {
-            return try withStatement(sql, arguments) { statement in
-                while true {
-                    switch sqlite3_step(statement) {
-                    case SQLITE_ROW: continue
-                    case SQLITE_DONE: return Int(sqlite3_changes64(connection))
-                    case let code: throw error(code, sql)
-                    }
-                }
-            }
-        } catch let error as SQLiteError {
-            throw error
-        } catch {
-            throw SQLiteError(code: SQLITE_ERROR, message: "\(error)", operation: SQLiteError.operation(of: sql))
-        }
+    public func execute(_ sql: String, _ arguments: [SQLiteValue] = []) throws -> Int {
+        try step(sql, arguments) { _ in true }
+        return Int(sqlite3_changes64(connection))
     }
 
     /// Runs statements without parameters or rows (pragmas, `BEGIN`, DDL),
@@ -169,42 +138,6 @@ public final class SQLiteConnection {
             if sqlite3_get_autocommit(connection) == 0 { try? run("ROLLBACK") }
             throw error
         }
-    }
-
-    /// Copies the whole database, as one consistent snapshot, into a new
-    /// file at `path` (SQLite's online backup API): safe while other
-    /// connections and processes write; the copy is in rollback-journal
-    /// mode until opened with ``SQLiteOptions``.
-    public func backup(to path: String) throws(SQLiteError) {
-        var opened: OpaquePointer?
-        let code = sqlite3_open_v2(path, &opened, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
-        guard code == SQLITE_OK, let target = opened else {
-            sqlite3_close_v2(opened)
-            throw SQLiteError(code: code, message: "cannot create the backup file")
-        }
-        defer { sqlite3_close_v2(target) }
-        guard let backup = sqlite3_backup_init(target, "main", connection, "main") else {
-            throw SQLiteError(code: sqlite3_errcode(target), message: String(cString: sqlite3_errmsg(target)))
-        }
-        // All pages in one step: one snapshot of the source, whatever others write.
-        let stepped = sqlite3_backup_step(backup, -1)
-        let finished = sqlite3_backup_finish(backup)
-        guard stepped == SQLITE_DONE, finished == SQLITE_OK else {
-            throw SQLiteError(code: stepped == SQLITE_DONE ? finished : stepped, message: String(cString: sqlite3_errmsg(target)))
-        }
-    }
-
-    private func withStatement<T>(_ sql: String, _ arguments: UnsafeBufferPointer<SQLiteValue>, _ body: (OpaquePointer) throws -> T) throws -> T {
-        let statement = try prepared(sql)
-        defer {
-            sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
-        }
-        for (index, argument) in zip(Int32(1)..., arguments) {
-            let code = bind(argument, at: index, of: statement)
-            guard code == SQLITE_OK else { throw error(code, sql) }
-        }
-        return try body(statement)
     }
 
     private func bind(_ argument: SQLiteValue, at index: Int32, of statement: OpaquePointer) -> Int32 {

@@ -85,24 +85,6 @@ struct SQLiteConnectionTests {
         }
     }
 
-    /// The online backup is one consistent copy while another connection
-    /// holds a write open.
-    @Test func backupCopiesCommittedRowsWhileAnotherConnectionWrites() async throws {
-        try await withConnection { connection, path in
-            try connection.run("CREATE TABLE t (x INTEGER)")
-            try connection.execute("INSERT INTO t VALUES (1)")
-            let writer = try SQLiteConnection(path: path, options: SQLiteOptions())
-            try writer.run("BEGIN IMMEDIATE")
-            try writer.execute("INSERT INTO t VALUES (2)")
-            let copyPath = path + ".backup"
-            try connection.backup(to: copyPath)
-            try writer.run("COMMIT")
-            let copy = try SQLiteConnection(path: copyPath, options: SQLiteOptions())
-            #expect(try copy.all("SELECT x FROM t") { try $0.int64(0) } == [1])
-            #expect(try copy.first("PRAGMA integrity_check") { try $0.text(0) } == "ok")
-        }
-    }
-
     @Test func busyIsReportedAfterTheTimeout() async throws {
         try await withConnection { connection, path in
             let other = try SQLiteConnection(path: path, options: SQLiteOptions(busyTimeout: 0.05))

@@ -36,17 +36,22 @@ struct CredentialCheck: Sendable {
             attempt = admitted
         }
         // Counted before the check, so parallel attempts cannot each get a
-        // guess; taken back on every way out that never judged the password.
-        guard pacer.pause(attempt.delay) else {
-            try refusedForCapacity(attempt, key, request, step, "the log-in delay queue is full")
-            throw Application.busy
-        }
-        let found = try users.user(usernameKey: key)
+        // guess; taken back on every way out that never judged the password
+        // (capacity, a database error), and only a refusal for capacity is
+        // a security event.
+        let found: User?
         let matches: Bool
         do {
+            guard pacer.pause(attempt.delay) else { throw Application.busy }
+            found = try users.user(usernameKey: key)
             matches = try passwords.verify(password, against: found?.passwordHash)
-        } catch let error as PasswordQueueFull {
-            try refusedForCapacity(attempt, key, request, step, "the password queue is full")
+        } catch {
+            // Best effort: with the database gone, the original error is the one to tell.
+            try? throttle.withdrawn(attempt)
+            if error is PasswordQueueFull || error as? HTTPError == Application.busy {
+                securityLog.busyLogin(
+                    usernameKey: key, request: request, reason: "the password or delay queue is full (\(step)); not counted as a failure")
+            }
             throw error
         }
         guard matches, let user = found else {
@@ -55,11 +60,5 @@ struct CredentialCheck: Sendable {
         }
         try throttle.succeeded(attempt, now: clock.now())
         return .verified(user)
-    }
-
-    /// A 503 for capacity: logged, and never a failed log-in.
-    private func refusedForCapacity(_ attempt: LoginThrottle.Attempt, _ key: String, _ request: Request, _ step: String, _ why: String) throws {
-        try throttle.withdrawn(attempt)
-        securityLog.busyLogin(usernameKey: key, request: request, reason: "\(why) (\(step)); not counted as a failure")
     }
 }

@@ -70,9 +70,6 @@ final class AttioGate: Sendable {
         }
     }
 
-    /// Whether Attio is in its quiet period now (tests, the notice).
-    var isQuiet: Bool { breaker.withLock { $0.isOpen && $0.quietUntil > clock.now() } }
-
     /// How many calls are waiting for a slot right now.
     var callsWaitingForASlot: Int { waiting.load(ordering: .relaxed) }
 

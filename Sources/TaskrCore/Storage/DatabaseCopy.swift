@@ -11,17 +11,9 @@ import Foundation
 /// them and column by column as each row comes: the column lists live in
 /// the migrations alone.
 public enum DatabaseCopy {
-    /// How many rows of each table were copied, by table name.
-    public struct Report: Sendable, Equatable, CustomStringConvertible {
+    /// How many rows of each table were copied, in the order copied.
+    public struct Report: Sendable {
         public var rows: [(table: String, count: Int)] = []
-
-        public subscript(table: String) -> Int { rows.first { $0.table == table }?.count ?? 0 }
-
-        public var description: String { rows.map { "\($0.table): \($0.count)" }.joined(separator: ", ") }
-
-        public static func == (left: Report, right: Report) -> Bool {
-            left.rows.map(\.table) == right.rows.map(\.table) && left.rows.map(\.count) == right.rows.map(\.count)
-        }
     }
 
     /// Why nothing was copied.

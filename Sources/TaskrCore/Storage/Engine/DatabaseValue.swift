@@ -8,7 +8,6 @@ enum DatabaseValue: Sendable, Equatable {
 }
 
 extension DatabaseValue {
-    static func integer(_ value: Int64?) -> DatabaseValue { value.map { .integer($0) } ?? .null }
     static func text(_ value: String?) -> DatabaseValue { value.map { .text($0) } ?? .null }
     static func blob(_ value: [UInt8]?) -> DatabaseValue { value.map { .blob($0) } ?? .null }
 }

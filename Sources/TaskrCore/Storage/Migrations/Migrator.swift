@@ -22,7 +22,10 @@ struct Migrator<Engine: DatabaseEngine> {
     @discardableResult
     func migrate() throws -> [String] {
         var newlyApplied: [String] = []
-        for migration in Migrations.all {
+        // One read first: at an ordinary start everything is applied, and no
+        // write lock is taken. Each pending one looks again under the lock.
+        let appliedAtStart = try engine.snapshot(applied)
+        for migration in Migrations.all where !appliedAtStart.contains(migration.name) {
             guard let statements = migration.statements(for: engine.dialect) else { continue }
             let ran = try engine.writeExclusively { transaction in
                 try transaction.execute(

@@ -75,14 +75,6 @@ public final class PostgresDatabase: DatabaseEngine {
         (try? first("SELECT 1", []) { try $0.int(0) }) == 1
     }
 
-    /// Which migrations this database has applied, and which this build knows.
-    public func migrationState() throws -> MigrationState { try Migrator(engine: self).state() }
-
-    /// Applies the migrations not applied yet, each under the advisory lock;
-    /// returns their names.
-    @discardableResult
-    public func migrate() throws -> [String] { try Migrator(engine: self).migrate() }
-
     private func retryingOnce<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         do {
             return try onConnection(body)

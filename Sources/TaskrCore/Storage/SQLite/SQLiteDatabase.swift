@@ -46,13 +46,11 @@ public final class SQLiteDatabase: DatabaseEngine {
     }
 
     func first<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (SQLiteRow) throws -> T) throws -> T? {
-        let connection = try connections.value()
-        return try arguments.withSQLiteValues { try connection.first(sql, $0, map) }
+        try connections.value().first(sql, arguments.map { $0.sqlite }, map)
     }
 
     func all<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (SQLiteRow) throws -> T) throws -> [T] {
-        let connection = try connections.value()
-        return try arguments.withSQLiteValues { try connection.all(sql, $0, map) }
+        try connections.value().all(sql, arguments.map { $0.sqlite }, map)
     }
 
     func write<T>(_ body: (SQLiteTransaction) throws -> T) throws -> T {
@@ -87,19 +85,6 @@ public final class SQLiteDatabase: DatabaseEngine {
         } catch {
             return false
         }
-    }
-
-    /// Which migrations this database has applied, and which this build knows.
-    public func migrationState() throws -> MigrationState { try Migrator(engine: self).state() }
-
-    /// Applies the migrations not applied yet; returns their names.
-    @discardableResult
-    public func migrate() throws -> [String] { try Migrator(engine: self).migrate() }
-
-    /// Writes a consistent copy of the live database to `path` (SQLite's
-    /// online backup API), while other processes go on writing.
-    func backup(to path: String) throws {
-        try connections.value().backup(to: path)
     }
 
     /// Opens a connection. Switching a new file to WAL needs a lock that

@@ -24,15 +24,3 @@ extension DatabaseValue {
         }
     }
 }
-
-extension Array where Element == DatabaseValue {
-    /// The values as SQLite binds them, in a buffer on the stack for the
-    /// length of `body`: the page read allocates no second array.
-    func withSQLiteValues<R>(_ body: (UnsafeBufferPointer<SQLiteValue>) throws -> R) throws -> R {
-        try withUnsafeTemporaryAllocation(of: SQLiteValue.self, capacity: count) { buffer in
-            for (index, value) in enumerated() { (buffer.baseAddress! + index).initialize(to: value.sqlite) }
-            defer { buffer.baseAddress!.deinitialize(count: count) }
-            return try body(UnsafeBufferPointer(buffer))
-        }
-    }
-}

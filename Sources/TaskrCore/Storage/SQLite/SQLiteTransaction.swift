@@ -5,15 +5,15 @@ struct SQLiteTransaction: DatabaseTransaction {
     let connection: SQLiteConnection
 
     func first<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (SQLiteRow) throws -> T) throws -> T? {
-        try arguments.withSQLiteValues { try connection.first(sql, $0, map) }
+        try connection.first(sql, arguments.map { $0.sqlite }, map)
     }
 
     func all<T>(_ sql: String, _ arguments: [DatabaseValue], _ map: (SQLiteRow) throws -> T) throws -> [T] {
-        try arguments.withSQLiteValues { try connection.all(sql, $0, map) }
+        try connection.all(sql, arguments.map { $0.sqlite }, map)
     }
 
     @discardableResult
     func execute(_ sql: String, _ arguments: [DatabaseValue]) throws -> Int {
-        try arguments.withSQLiteValues { try connection.execute(sql, $0) }
+        try connection.execute(sql, arguments.map { $0.sqlite })
     }
 }
