@@ -12,6 +12,7 @@ public struct FastCGIError: Error, Sendable, Equatable, CustomStringConvertible 
         case socketInUse(path: String)
         case notASocket(path: String)
         case invalidAddress(String)
+        case invalidPeerAddress(String)
         case noListener
     }
 
@@ -37,6 +38,11 @@ public struct FastCGIError: Error, Sendable, Equatable, CustomStringConvertible 
         FastCGIError(code: .invalidAddress(address))
     }
 
+    /// An `FCGI_WEB_SERVER_ADDRS` entry that is neither an address nor a prefix.
+    public static func invalidPeerAddress(_ entry: String) -> FastCGIError {
+        FastCGIError(code: .invalidPeerAddress(entry))
+    }
+
     /// No socket to accept on was given or inherited.
     public static let noListener = FastCGIError(code: .noListener)
 
@@ -50,6 +56,8 @@ public struct FastCGIError: Error, Sendable, Equatable, CustomStringConvertible 
             "\(path) exists and is not a socket; refusing to replace it"
         case let .invalidAddress(address):
             "invalid address \"\(address)\": expected HOST:PORT, e.g. 127.0.0.1:9000 or [::1]:9000"
+        case let .invalidPeerAddress(entry):
+            "FCGI_WEB_SERVER_ADDRS: \"\(entry)\" is not an IPv4 or IPv6 address or prefix (e.g. 127.0.0.1, ::1, 10.0.0.0/8)"
         case .noListener:
             "no socket to listen on: pass --socket PATH or --bind HOST:PORT, or start taskr under spawn-fcgi or systemd socket activation"
         }

@@ -9,8 +9,8 @@ internal import CFastCGI
 final class FastCGIRequest {
     private let request: UnsafeMutablePointer<FCGX_Request>
 
-    /// - Parameter listening: the listening socket `accept` takes new
-    ///   connections from.
+    /// - Parameter listening: what libfcgi's own accept would take new
+    ///   connections from: the server's placeholder, so it never does.
     init(listening: Int32) throws(FastCGIError) {
         request = .allocate(capacity: 1)
         guard FCGX_InitRequest(request, listening, 0) == 0 else {
@@ -36,18 +36,33 @@ final class FastCGIRequest {
         set { request.pointee.keepConnection = newValue ? 1 : 0 }
     }
 
-    /// Takes over a kept connection that has its next request waiting, so
-    /// that ``accept()`` reads it (or, if the web server closed it, closes
-    /// it and accepts a new connection instead).
+    /// Takes over a connection that has its next request waiting, so that
+    /// ``accept()`` reads it (or, if the peer closed it, closes it and fails
+    /// with EINVAL on the placeholder socket it was initialised on).
+    ///
+    /// Marked detached until its params are read, so that when libfcgi
+    /// closes it for a failed or timed-out read it closes at once: else it
+    /// shuts the sending side and waits up to 2 s for the peer to close
+    /// first, and a silent peer would hold the worker that long past its
+    /// read timeout.
     func adopt(_ keptConnection: Int32) {
         request.pointee.ipcFd = keptConnection
         request.pointee.keepConnection = 1
+        request.pointee.detached = 1
     }
 
-    /// Reads the next request's params: from the adopted connection, or
-    /// else a new one from the non-blocking listening socket. Returns 0, or
-    /// a negative errno (`-EAGAIN`: nothing to accept).
-    func accept() -> Int32 { FCGX_Accept_r(request) }
+    /// Reads the next request's params from the adopted connection.
+    /// Returns 0, or a negative errno (`-EINVAL`: the connection ended, or
+    /// failed, and libfcgi closed it).
+    func accept() -> Int32 {
+        let result = FCGX_Accept_r(request)
+        // A request being answered closes as libfcgi means it to: the send
+        // side shut first and what the peer still sends read away, so that
+        // the peer never gets a reset instead of the answer (a 413 leaves
+        // the body unread).
+        if result == 0 { request.pointee.detached = 0 }
+        return result
+    }
 
     /// The params, copied into Swift values at once.
     func params() -> (values: FastCGIParams, invalid: String?) {

@@ -21,13 +21,24 @@ import Synchronization
 /// reads and writes do not retry `EINTR`, so workers block the termination
 /// signals and never see them.
 public final class Server: Sendable {
-    private let socket: ListeningSocket
+    let socket: ListeningSocket
     private let workerCount: Int
+    /// Who may connect over TCP (`FCGI_WEB_SERVER_ADDRS`); nil: anyone.
+    let peers: PeerFilter?
+    let limits: ConnectionLimits
+    let held: HeldConnections
+    /// Where requests the responder calls slow are answered; nil: by the workers.
+    let lane: SlowLane?
+    /// What each `FCGX_Request` is initialised on instead of the listening
+    /// socket: an unbound unix socket, so libfcgi's own accept (which it
+    /// falls back to when a connection ends) fails with EINVAL at once and
+    /// every connection comes through ``acceptPeer()``.
+    private let placeholder: Int32
     let responder: any Responder
     let logger: Logger
     private let wakeRead: Int32
     private let wakeWrite: Int32
-    private let epoll: WorkerEpoll
+    let epoll: WorkerEpoll
     private let stopping = Atomic<Bool>(false)
     /// Requests accepted and not yet finished (read by tests and the drain log).
     let inFlight = Atomic<Int>(0)
@@ -41,20 +52,34 @@ public final class Server: Sendable {
     /// - Parameters:
     ///   - socket: the listening socket; the server keeps it open while it runs.
     ///   - workers: how many requests are answered at once.
-    public init(socket: ListeningSocket, workers: Int, responder: any Responder, logger: Logger) throws(FastCGIError) {
+    ///   - peers: who may connect over TCP; nil lets anyone.
+    ///   - limits: timeouts and the cap on connections waiting without a worker.
+    ///   - slowLane: threads and queue for ``Responder/takesSlowLane(_:)``
+    ///     requests; nil answers them on the workers like any other.
+    public init(
+        socket: ListeningSocket, workers: Int, peers: PeerFilter? = nil, limits: ConnectionLimits = .standard,
+        slowLane: SlowLane.Limits? = nil, responder: any Responder, logger: Logger
+    ) throws(FastCGIError) {
         precondition(workers > 0, "a server needs at least one worker")
         try Self.initializeLibrary()
         var pipeEnds: [Int32] = [0, 0]
         try check("pipe", pipe(&pipeEnds))
         for end in pipeEnds { try check("fcntl(FD_CLOEXEC)", fcntl(end, F_SETFD, FD_CLOEXEC)) }
-        self.wakeRead = pipeEnds[0]
-        self.wakeWrite = pipeEnds[1]
+        let placeholder = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         do {
+            try check("socket(AF_UNIX)", placeholder)
             self.epoll = try WorkerEpoll(listening: socket.fd, wake: pipeEnds[0])
         } catch {
-            for end in pipeEnds { close(end) }
+            for fd in pipeEnds + [placeholder] where fd >= 0 { close(fd) }
             throw error
         }
+        self.wakeRead = pipeEnds[0]
+        self.wakeWrite = pipeEnds[1]
+        self.placeholder = placeholder
+        self.peers = peers
+        self.limits = limits
+        self.held = HeldConnections(epoll: epoll, maximum: limits.maximumIdle)
+        self.lane = slowLane.map(SlowLane.init(limits:))
         self.socket = socket
         self.workerCount = workers
         self.responder = responder
@@ -64,6 +89,7 @@ public final class Server: Sendable {
     deinit {
         close(wakeRead)
         close(wakeWrite)
+        close(placeholder)
     }
 
     /// Starts the workers and blocks until the server has stopped.
@@ -81,8 +107,25 @@ public final class Server: Sendable {
             thread.name = "fcgi-worker-\(index)"
             thread.start()
         }
-        logger.info("listening on \(socket.target) with \(workerCount) workers")
-        stopRequested.wait()
+        if let lane {
+            for index in 0..<lane.limits.threads {
+                workersDone.enter()
+                let thread = Thread { [self] in
+                    answerSlowLane(lane)
+                    workersDone.leave()
+                }
+                thread.name = "fcgi-slow-\(index)"
+                thread.start()
+            }
+        }
+        let laneText = lane.map { ", and \($0.limits.threads) more for slow requests (\($0.limits.waiting) may wait)" } ?? ""
+        logger.info("listening on \(socket.target) with \(workerCount) workers\(laneText)")
+        // This thread has nothing else to do: it closes connections that
+        // waited past their deadline, about once a second.
+        while stopRequested.wait(timeout: .now() + .seconds(1)) == .timedOut {
+            held.closeExpired()
+        }
+        defer { held.closeAll() }
         let (seconds, attoseconds) = drainTimeout.components
         let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
         if workersDone.wait(timeout: deadline) == .success {
@@ -97,21 +140,19 @@ public final class Server: Sendable {
     /// any thread, more than once.
     public func shutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // Queued slow requests are still answered; new ones are refused.
+        lane?.stop()
         var byte: UInt8 = 1
-        _ = write(wakeWrite, &byte, 1)
+        _ = Glibc.write(wakeWrite, &byte, 1)
         stopRequested.signal()
     }
 
     // MARK: - Workers
 
     private func work() {
-        var signals = sigset_t()
-        sigemptyset(&signals)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&signals, signal) }
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
-
+        blockTerminationSignals()
         do {
-            serve(try FastCGIRequest(listening: socket.fd))
+            serve(try FastCGIRequest(listening: placeholder))
         } catch {
             logger.critical("\(error); worker not started")
             shutdown()
@@ -121,19 +162,22 @@ public final class Server: Sendable {
     /// Answers until shutdown wakes the worker or the listening socket fails.
     ///
     /// A worker waits on the shared epoll and takes one event: a new
-    /// connection, or a kept connection with its next request (nginx's
-    /// `fastcgi_keep_conn on`). No worker waits on an idle kept connection:
-    /// it goes back to the epoll set, so kept connections never pin workers.
+    /// connection, or a held connection with its next request (nginx's
+    /// `fastcgi_keep_conn on`). No worker waits on an idle connection: it
+    /// goes back to the epoll set, so kept connections never pin workers.
     /// After answering, a worker tries to accept again before it waits:
     /// under load the next connection is usually queued already.
-    private func serve(_ request: FastCGIRequest) {
+    private func serve(_ first: FastCGIRequest) {
+        var request = first
+        let listeningToken = WorkerEpoll.token(of: socket.fd)
+        let wakeToken = WorkerEpoll.token(of: wakeRead)
         var acceptAtOnce = false
         while !stopping.load(ordering: .acquiring) {
             if acceptAtOnce {
-                acceptAtOnce = answerNext(request)
+                acceptAtOnce = takeNewConnection(&request)
                 continue
             }
-            let event: epoll_event
+            let event: (token: UInt64, events: UInt32)
             do {
                 guard let ready = try epoll.wait() else { continue }
                 event = ready
@@ -142,67 +186,68 @@ public final class Server: Sendable {
                 shutdown()
                 break
             }
-            switch event.data.fd {
-            case wakeRead:
+            switch event.token {
+            case wakeToken:
                 return
-            case socket.fd:
+            case listeningToken:
                 if event.events & (EPOLLERR.rawValue | EPOLLHUP.rawValue) != 0 {
                     logger.critical("the listening socket failed; stopping")
                     shutdown()
                     return
                 }
-                acceptAtOnce = answerNext(request)
-            case let kept:
-                // The kept connection's next request (or its end: then
-                // libfcgi closes it and tries the listening socket instead).
-                request.adopt(kept)
-                acceptAtOnce = answerNext(request)
+                acceptAtOnce = takeNewConnection(&request)
+            case let token:
+                // A held connection's next request (or its end: then
+                // libfcgi closes it). Nil: closed by a limit meanwhile.
+                guard let connection = held.claim(token) else { continue }
+                answer(on: connection, with: &request)
+                acceptAtOnce = true
             }
         }
     }
 
-    /// Takes the next request (from the kept connection in `request`, or
-    /// else a new connection on the non-blocking listening socket), answers
-    /// it and, when the web server keeps the connection, hands it back to
-    /// the epoll set. Returns whether a request was answered.
-    private func answerNext(_ request: FastCGIRequest) -> Bool {
-        let accepted = request.accept()
-        guard accepted == 0 else {
-            handleAcceptFailure(errno: -accepted)
-            return false
+    /// Accepts one connection and answers its first request now if it has
+    /// arrived, or else holds it until it does. Returns false when there
+    /// was nothing to accept.
+    private func takeNewConnection(_ request: inout FastCGIRequest) -> Bool {
+        let connection: Int32
+        switch acceptPeer() {
+        case .nothing: return false
+        case .refused: return true
+        case let .connection(accepted): connection = accepted
         }
-        // Whether libfcgi took a new connection cannot be told from fd
-        // numbers (a kept connection it found closed frees its number, and
-        // the kernel hands the lowest free one to the next accept), so the
-        // listening socket is re-checked after every accept: one syscall,
-        // and a queued connection never waits for this answer.
-        epoll.rearmListeningSocket()
-        inFlight.add(1, ordering: .relaxed)
-        answer(request)
-        if request.keepsConnection, !request.drainInput() {
-            request.keepsConnection = false  // libfcgi closes it at finish
-        }
-        request.finish()
-        inFlight.subtract(1, ordering: .relaxed)
-        // libfcgi leaves a kept connection open in the request (and closes
-        // any other); it goes back to the set, and this worker is free.
-        if let kept = request.releaseKeptConnection(), !epoll.keep(kept) {
-            logger.error("cannot keep a FastCGI connection: \(String(cString: strerror(errno))); closing it")
-            close(kept)
+        if isReadable(connection) {
+            answer(on: connection, with: &request)
+        } else if !held.hold(connection, for: limits.readTimeout) {
+            logger.error("cannot watch a FastCGI connection: \(String(cString: strerror(errno))); closing it")
+            close(connection)
         }
         return true
     }
 
-    private func handleAcceptFailure(errno code: Int32) {
-        switch code {
-        case EAGAIN, EWOULDBLOCK, EINTR, ECONNABORTED:
-            // Another worker took the connection, or the peer gave up.
+    /// Reads the next request from `connection` (the request's now), answers
+    /// it and, when the web server keeps the connection, holds it again.
+    private func answer(on connection: Int32, with request: inout FastCGIRequest) {
+        request.adopt(connection)
+        let accepted = request.accept()
+        guard accepted == 0 else {
+            // The connection ended, timed out or spoke no FastCGI: libfcgi
+            // closed it, and its fallback accept on the placeholder socket
+            // says EINVAL. Anything else is worth a line.
+            if accepted != -EINVAL { logger.warning("FastCGI connection dropped: \(Self.describe(acceptFailure: -accepted))") }
             return
-        case EMFILE, ENFILE, ENOBUFS, ENOMEM:
-            logger.error("accept failed: \(String(cString: strerror(code))); pausing briefly")
-            usleep(100_000)
-        default:
-            logger.error("accept failed: \(code > 0 ? String(cString: strerror(code)) : "protocol error \(code)")")
+        }
+        inFlight.add(1, ordering: .relaxed)
+        guard answer(request) else {
+            finish(request)
+            return
+        }
+        // The slow lane has this one now: the worker takes a fresh request.
+        do {
+            request = try FastCGIRequest(listening: placeholder)
+        } catch {
+            logger.critical("\(error); worker stopping")
+            shutdown()
         }
     }
 

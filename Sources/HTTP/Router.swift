@@ -6,15 +6,24 @@
 /// the web server drops the body.
 public struct Router<Handler: Sendable>: Sendable {
     private var routes: [String: [Method: Handler]] = [:]
+    private var slowRoutes: [String: Set<Method>] = [:]
 
     public init() {}
 
     /// Registers `handler` for `method` on `path`.
     /// - Warning: registering the same method and path twice is a programming
     ///   error and traps.
-    public mutating func add(_ method: Method, _ path: String, _ handler: Handler) {
+    /// - Parameter slow: the handler waits on a small shared pool (a
+    ///   password hash): the server answers it on its slow lane.
+    public mutating func add(_ method: Method, _ path: String, slow: Bool = false, _ handler: Handler) {
         precondition(routes[path]?[method] == nil, "route \(method) \(path) registered twice")
         routes[path, default: [:]][method] = handler
+        if slow { slowRoutes[path, default: []].insert(method) }
+    }
+
+    /// Whether the route for `method` and `path` was added as slow.
+    public func isSlow(_ method: Method, path: String) -> Bool {
+        slowRoutes[path]?.contains(method) == true
     }
 
     /// The handler for this request.

@@ -11,4 +11,8 @@ extension Application: Responder {
         case let .failure(error): errorPage(for: error)
         }
     }
+
+    public func takesSlowLane(_ request: Request) -> Bool { waitsOnPasswords(request) }
+
+    public func slowLaneFull(_ request: Request) -> Response { passwordLaneFull(request) }
 }

@@ -52,11 +52,34 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Seconds that requests in flight may take to finish after SIGTERM.", valueName: "seconds"))
     var drainTimeout = 30
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds a FastCGI peer may stay silent mid-request (or before its first) before its connection is closed.", valueName: "seconds"
+        ))
+    var readTimeout = 5
+
+    @Option(name: .long, help: ArgumentHelp("Seconds a kept FastCGI connection may wait for its next request.", valueName: "seconds"))
+    var idleTimeout = 75
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "FastCGI connections that may wait without a worker; one more closes the one waiting longest. (default: \(ConnectionLimits.standard.maximumIdle) here)",
+            valueName: "n"))
+    var maxIdleConnections: Int?
+
     func validate() throws {
         if socket != nil, bind != nil { throw ValidationError("Pass --socket or --bind, not both.") }
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be between 1 and 1024.") }
         if UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) != true { throw ValidationError("--socket-mode must be an octal mode such as 0660.") }
         if drainTimeout < 0 { throw ValidationError("--drain-timeout must not be negative.") }
+        if !(1...3600).contains(readTimeout) || !(1...3600).contains(idleTimeout) {
+            throw ValidationError("--read-timeout and --idle-timeout must be between 1 and 3600 seconds.")
+        }
+        if let maxIdleConnections, !(1...65536).contains(maxIdleConnections) {
+            throw ValidationError("--max-idle-connections must be between 1 and 65536.")
+        }
         if let bind, !allowRemote, (try? ListenTarget.tcp(parsing: bind))?.isLocalOnly == false {
             throw ValidationError(
                 """
@@ -74,8 +97,13 @@ struct Serve: AsyncParsableCommand {
         let settings = try await Startup.loadSettings()
         let logger = Startup.bootstrapLogging(level: settings.logLevel)
         let target = try listenTarget()
+        let (peers, limits) = try connectionLimits(logger: logger)
         let workerCount = workers ?? Server.defaultWorkerCount
-        let application = try await Self.application(settings: settings, workers: workerCount, logger: logger)
+        // Sign-ups, log-ins and password steps run on a lane of their own,
+        // so a burst of them never parks the workers.
+        let slowLane = SlowLane.Limits.standard(workers: workerCount)
+        let application = try await Self.application(
+            settings: settings, workers: workerCount, passwordThreads: slowLane.threads, logger: logger)
 
         // Started in this order, stopped in reverse.
         let housekeeping = Housekeeping(application, every: .seconds(600), logger: logger)
@@ -83,7 +111,9 @@ struct Serve: AsyncParsableCommand {
         let listener = try ListeningSocket.open(target)
         // Explicitly, not at deinit: the signal thread keeps the server alive.
         defer { listener.close() }
-        let server = try Server(socket: listener, workers: workerCount, responder: application, logger: logger)
+        let server = try Server(
+            socket: listener, workers: workerCount, peers: peers, limits: limits, slowLane: slowLane, responder: application, logger: logger)
+        if let peers { logger.info("FastCGI peers limited to FCGI_WEB_SERVER_ADDRS=\(peers)") }
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
             logger.info("received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): finishing requests in flight")
             server.shutdown()
@@ -91,6 +121,23 @@ struct Serve: AsyncParsableCommand {
         let drained = await runOnDedicatedThread { server.run(drainTimeout: .seconds(drainTimeout)) }
         withExtendedLifetime(signals) {}
         if !drained { throw ExitCode.failure }
+    }
+
+    /// Who may connect (`FCGI_WEB_SERVER_ADDRS`, exit 78 when malformed) and
+    /// the timeouts and cap for connections without a worker.
+    private func connectionLimits(logger: Logger) throws -> (PeerFilter?, ConnectionLimits) {
+        let peers: PeerFilter?
+        do {
+            peers = try PeerFilter.fromEnvironment(ProcessInfo.processInfo.environment)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(78)
+        }
+        var limits = ConnectionLimits.standard
+        limits.readTimeout = .seconds(readTimeout)
+        limits.idleTimeout = .seconds(idleTimeout)
+        if let maxIdleConnections { limits.maximumIdle = maxIdleConnections }
+        return (peers, limits)
     }
 
     /// Where to listen: --socket, --bind, systemd's socket, or fd 0.
@@ -102,7 +149,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// The application on the configured database and key, reaching Attio through libcurl.
-    private static func application(settings: Settings, workers: Int, logger: Logger) async throws -> Application {
+    private static func application(settings: Settings, workers: Int, passwordThreads: Int, logger: Logger) async throws -> Application {
         let database: TaskrDatabase
         let secretKey: SecretKey
         do {
@@ -130,7 +177,7 @@ struct Serve: AsyncParsableCommand {
         }
         return try Application(
             database: database, views: try await Views.bundled(), settings: settings, secretKey: secretKey,
-            http: CurlClient(),
+            http: CurlClient(), passwordThreads: passwordThreads,
             // Half the workers at most may wait on Attio: the rest keep answering.
             concurrentAttioCalls: max(1, workers / 2), logger: logger)
     }

@@ -25,14 +25,31 @@ final class FastCGIClient {
     }
 
     /// Connects to 127.0.0.1:`port`.
-    init(port: UInt16, timeout: Int = 20) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    convenience init(port: UInt16, timeout: Int = 20) throws {
+        try self.init(host: "127.0.0.1", port: port, timeout: timeout)
+    }
+
+    /// Connects to `host` (an IPv4 or IPv6 address, e.g. `::1`) on `port`.
+    init(host: String, port: UInt16, timeout: Int = 20) throws {
+        let result: Int32
+        if host.contains(":") {
+            fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in6()
+            address.sin6_family = sa_family_t(AF_INET6)
+            address.sin6_port = port.bigEndian
+            inet_pton(AF_INET6, host, &address.sin6_addr)
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        } else {
+            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            inet_pton(AF_INET, host, &address.sin_addr)
+            result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
         }
         try configure(connected: result, timeout: timeout)
     }
@@ -66,10 +83,25 @@ final class FastCGIClient {
         try begin(params: params.map { ($0.key, Array($0.value.utf8)) }, keepConnection: keepConnection)
     }
 
-    /// Whether the server has closed the connection (a read finds its end).
+    /// Whether the server has closed the connection (a read finds its end
+    /// within the client's timeout).
     func isClosedByServer() -> Bool {
         var byte: UInt8 = 0
         return recv(fd, &byte, 1, 0) == 0
+    }
+
+    /// Whether the connection is open right now, with nothing to read:
+    /// the server has neither answered nor closed it.
+    var isOpenAndQuiet: Bool {
+        var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&ready, 1, 0) == 0
+    }
+
+    /// Sends raw bytes: part of a record, to stand for a peer that stops mid-request.
+    func sendRaw(_ bytes: [UInt8]) throws {
+        guard Glibc.send(fd, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else {
+            throw ProtocolError(description: "send: \(String(cString: strerror(errno)))")
+        }
     }
 
     /// Sends part of the request body.

@@ -105,19 +105,68 @@ struct ServeProcessTests {
         }
     }
 
-    /// libfcgi closes connections from addresses FCGI_WEB_SERVER_ADDRS does not list.
+    /// FCGI_WEB_SERVER_ADDRS holds for IPv4, IPv6 and a dual-stack socket's
+    /// v4-mapped peers (libfcgi checked AF_INET peers only, so over `[::1]`
+    /// or `[::]` every peer was answered); a malformed list stops start-up.
     @Test func fcgiWebServerAddrsLimitsWhoMayConnect() throws {
         try withTemporaryPath { directory in
             let port = try freeTCPPort()
-            let taskr = try TaskrProcess(
-                ["serve", "--bind", "127.0.0.1:\(port)"], in: directory, environment: ["FCGI_WEB_SERVER_ADDRS": "127.0.0.2"])
-            #expect(taskr.waitForLog("listening on 127.0.0.1:\(port)"))
-            #expect(throws: (any Error).self) { try FastCGIClient.request(port: port, uri: "/healthz") }
+            let closed = try TaskrProcess(
+                ["serve", "--bind", "[::]:\(port)", "--allow-remote"], in: directory, environment: ["FCGI_WEB_SERVER_ADDRS": "192.0.2.1"])
+            #expect(closed.waitForLog("listening on [::]:\(port)"))
+            for host in ["127.0.0.1", "::1"] {
+                #expect(try FastCGIClient(host: host, port: port, timeout: 5).isClosedByServer(), "\(host) was not closed")
+            }
+            #expect(closed.waitForLog("closed a FastCGI connection from ::1: not in FCGI_WEB_SERVER_ADDRS"))
+            #expect(closed.log.contains { $0.contains("from 127.0.0.1: not in") })
+
             let openPort = try freeTCPPort()
             let open = try TaskrProcess(
-                ["serve", "--bind", "127.0.0.1:\(openPort)"], in: directory, environment: ["FCGI_WEB_SERVER_ADDRS": "127.0.0.1"])
-            #expect(open.waitForLog("listening on 127.0.0.1:\(openPort)"))
-            #expect(try FastCGIClient.request(port: openPort, uri: "/healthz").status == 200)
+                ["serve", "--bind", "[::]:\(openPort)", "--allow-remote"], in: directory,
+                environment: ["FCGI_WEB_SERVER_ADDRS": "127.0.0.0/8, ::1"])
+            #expect(open.waitForLog("listening on [::]:\(openPort)"))
+            for host in ["127.0.0.1", "::1"] {
+                let client = try FastCGIClient(host: host, port: openPort, timeout: 5)
+                try client.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/healthz", "SCRIPT_NAME": ""])
+                try client.endStdin()
+                #expect(try client.readResponse().status == 200)
+            }
+
+            let typo = try TaskrProcess(
+                ["serve", "--bind", "127.0.0.1:\(try freeTCPPort())"], in: directory, environment: ["FCGI_WEB_SERVER_ADDRS": "127.0.0.1,nginx"])
+            #expect(typo.exitStatus() == 78)
+            #expect(typo.log.contains { $0.contains("FCGI_WEB_SERVER_ADDRS: \"nginx\" is not an IPv4 or IPv6 address") })
+        }
+    }
+
+    /// One worker, a peer that connects and says nothing and one that stops
+    /// mid-record: the next request is answered within `--read-timeout`,
+    /// and `--max-idle-connections` caps what waits.
+    @Test(.timeLimit(.minutes(1))) func silentAndIdlePeersAreBounded() throws {
+        try withTemporaryPath { directory in
+            let socket = "\(directory)/taskr.sock"
+            let taskr = try TaskrProcess(
+                ["serve", "--socket", socket, "--workers", "1", "--read-timeout", "1", "--max-idle-connections", "2"], in: directory)
+            #expect(taskr.waitForLog("listening on unix:\(socket)"))
+            let silent = try FastCGIClient(unixPath: socket, timeout: 5)
+            let stalled = try FastCGIClient(unixPath: socket, timeout: 5)
+            try stalled.sendRaw([1, 1, 0, 1])
+            let started = ContinuousClock.now
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/healthz").status == 200)
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(stalled.isClosedByServer())
+            #expect(silent.isClosedByServer())
+
+            var kept: [FastCGIClient] = []
+            for _ in 0..<4 {
+                let client = try FastCGIClient(unixPath: socket, timeout: 5)
+                try client.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/healthz", "SCRIPT_NAME": ""], keepConnection: true)
+                try client.endStdin()
+                #expect(try client.readResponse().status == 200)
+                kept.append(client)
+            }
+            #expect(kept[0].isClosedByServer() && kept[1].isClosedByServer(), "the two that waited longest are closed")
+            #expect(kept[2].isOpenAndQuiet && kept[3].isOpenAndQuiet)
         }
     }
 

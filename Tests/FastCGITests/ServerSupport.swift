@@ -14,14 +14,22 @@ import Synchronization
 func withServer<T>(
     workers: Int = 4,
     drainTimeout: Duration = .seconds(10),
+    tcpHost: String? = nil,
+    peers: PeerFilter? = nil,
+    limits: ConnectionLimits = .standard,
+    slowLane: SlowLane.Limits? = nil,
     responder: any Responder,
     _ body: (_ socketPath: String, _ server: Server) throws -> T
 ) throws -> (result: T, drained: Bool) {
     try withTemporaryPath { directory in
         let path = "\(directory)/taskr.sock"
+        let target = try tcpHost.map { ListenTarget.tcp(host: $0, port: try freeTCPPort()) } ?? .unix(path: path, mode: 0o600)
         let server = try Server(
-            socket: try ListeningSocket.open(.unix(path: path, mode: 0o600)),
+            socket: try ListeningSocket.open(target),
             workers: workers,
+            peers: peers,
+            limits: limits,
+            slowLane: slowLane,
             responder: responder,
             logger: Logger(label: "test")
         )

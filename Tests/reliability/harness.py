@@ -363,9 +363,10 @@ class Browser:
 
     CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
-    def __init__(self, stack, statuses=None, lock=None, pace=None):
+    def __init__(self, stack, statuses=None, lock=None, pace=None, source=None):
         self.stack = stack
         self.pace = pace  # called before every request (the soak's fixed rate)
+        self.source = source  # a 127.x.y.z address of its own: nginx keys its limits by it
         self.secrets = set()  # every cookie, _csrf, OAuth state and code this browser saw
         self.cookie = None
         self.visitor = None
@@ -403,7 +404,8 @@ class Browser:
         for _ in range(2):  # once more on a fresh connection if a kept-alive one was closed
             try:
                 if self.connection is None:
-                    self.connection = http.client.HTTPConnection("127.0.0.1", self.stack.port, timeout=30)
+                    self.connection = http.client.HTTPConnection(
+                        "127.0.0.1", self.stack.port, timeout=30, source_address=(self.source, 0) if self.source else None)
                 self.connection.request(method, path, body=body, headers=headers)
                 response = self.connection.getresponse()
                 text = response.read().decode("utf-8", "replace")

@@ -27,7 +27,7 @@ public struct Administration: Sendable {
             // Without a key nothing is sealed or opened; the throwaway key
             // only fills the services' other uses (digests of log lines).
             secretKey: secretKey ?? SecretKey.generate(), http: http, clock: clock, random: SystemRandom(),
-            passwordHasher: .owasp, concurrentHashes: 1, concurrentAttioCalls: 2, logger: logger)
+            passwordHasher: .owasp, concurrentHashes: 1, passwordThreads: 1, concurrentAttioCalls: 2, logger: logger)
     }
 
     // MARK: check

@@ -32,6 +32,9 @@ public struct Application: Sendable {
     ///   - passwordHasher: Argon2id parameters for new hashes (tests pass
     ///     weaker ones to check rehashing).
     ///   - concurrentHashes: how many password hashes may run at once.
+    ///   - passwordThreads: how many threads may be in password work at once
+    ///     (the server's slow lane): they may all wait for a hash, and all
+    ///     but `concurrentHashes` of them wait out a log-in delay.
     ///   - concurrentAttioCalls: how many requests may wait on Attio at once;
     ///     keep it below the worker count so a slow Attio leaves workers free.
     public init(
@@ -44,13 +47,14 @@ public struct Application: Sendable {
         random: any RandomSource = SystemRandom(),
         passwordHasher: PasswordHasher = .owasp,
         concurrentHashes: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
+        passwordThreads: Int? = nil,
         concurrentAttioCalls: Int = 4,
         logger: Logger
     ) throws {
         services = try Services(
             database: database, settings: settings, secretKey: secretKey, http: http, clock: clock,
             random: random, passwordHasher: passwordHasher, concurrentHashes: concurrentHashes,
-            concurrentAttioCalls: concurrentAttioCalls, logger: logger)
+            passwordThreads: passwordThreads ?? concurrentHashes, concurrentAttioCalls: concurrentAttioCalls, logger: logger)
         var router = Router<Handler>()
         self.views = views
         for controller in services.controllers(views: views) { controller.addRoutes(to: &router) }
@@ -73,6 +77,21 @@ public struct Application: Sendable {
             return page(for: error)
         }
         return respond(to: request, with: handler)
+    }
+
+    /// Whether the request's route waits on the Argon2 queue (sign-up,
+    /// log-in, the account page's password steps): the server answers it on
+    /// its slow lane, so a burst of them never parks the workers.
+    public func waitsOnPasswords(_ request: Request) -> Bool {
+        router.isSlow(request.method, path: request.path)
+    }
+
+    /// The answer to such a request when the lane is full: 503 with
+    /// `Retry-After`, before anything was read or counted (a refusal for
+    /// capacity is never a failed log-in), and a security event.
+    public func passwordLaneFull(_ request: Request) -> Response {
+        services.securityLog.busyPasswordRequest(request)
+        return Self.notCached(page(for: Self.busy))
     }
 
     /// Deletes expired sessions, OAuth states and stale login failures. Run

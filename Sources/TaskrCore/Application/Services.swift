@@ -25,7 +25,7 @@ struct Services: Sendable {
     init(
         database: TaskrDatabase, settings: Settings, secretKey: SecretKey, http: any HTTPClient,
         clock: any WallClock, random: any RandomSource, passwordHasher: PasswordHasher,
-        concurrentHashes: Int, concurrentAttioCalls: Int, logger: Logger
+        concurrentHashes: Int, passwordThreads: Int, concurrentAttioCalls: Int, logger: Logger
     ) throws {
         let stores = database.stores
         self.stores = stores
@@ -36,8 +36,10 @@ struct Services: Sendable {
             store: stores.sessions, policy: settings.sessionPolicy, clock: clock, random: random,
             visitorCSRF: VisitorCSRF(key: secretKey.derived("visitor csrf"), clock: clock, random: random))
         throttle = LoginThrottle(store: stores.loginThrottle)
-        let pacer = LoginPacer(maximumWaiting: concurrentHashes)
-        passwords = PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes)
+        // Every password thread may wait for a hash; all but as many as
+        // hash at once may wait out a log-in delay, so hashing goes on.
+        let pacer = LoginPacer(maximumWaiting: max(concurrentHashes, passwordThreads - concurrentHashes))
+        passwords = PasswordService(hasher: passwordHasher, concurrentHashes: concurrentHashes, maximumWaiting: passwordThreads)
         passwordRules = PasswordRules(common: try CommonPasswords.bundled.get())
         securityLog = SecurityLog(logger: logger, digestKey: secretKey.derived("log digest"))
         credentials = CredentialCheck(

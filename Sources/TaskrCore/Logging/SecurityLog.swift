@@ -26,6 +26,13 @@ struct SecurityLog: Sendable {
         logger.notice("security: log-in refused for capacity for \(who(usernameKey, nil)) from \(address(request)): \(reason)")
     }
 
+    /// A sign-up, log-in or password step answered 503 before it was read
+    /// (the server's password lane was full): nothing was counted.
+    func busyPasswordRequest(_ request: Request) {
+        let what = "\(request.method) \(request.path) from \(address(request))"
+        logger.notice("security: \(what) refused for capacity: the password lane is full; not counted as a failure")
+    }
+
     func refusedPost(_ request: Request, reason: String) {
         logger.notice("security: refused \(request.method) \(request.path) from \(address(request)): \(reason)")
     }

@@ -129,8 +129,8 @@ struct AccountController: Controller {
 extension AccountController {
     func addRoutes(to router: inout Router<Application.Handler>) {
         router.add(.get, "/account", show)
-        router.add(.post, "/account/password", changePassword)
+        router.add(.post, "/account/password", slow: true, changePassword)
         router.add(.post, "/account/sessions/revoke", revokeOtherSessions)
-        router.add(.post, "/account/delete", delete)
+        router.add(.post, "/account/delete", slow: true, delete)
     }
 }

@@ -56,6 +56,6 @@ struct LoginController: Controller {
 extension LoginController {
     func addRoutes(to router: inout Router<Application.Handler>) {
         router.add(.get, "/login") { request, context in form.show(request, &context) }
-        router.add(.post, "/login", submit)
+        router.add(.post, "/login", slow: true, submit)
     }
 }

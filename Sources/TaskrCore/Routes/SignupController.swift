@@ -39,6 +39,6 @@ struct SignupController: Controller {
 extension SignupController {
     func addRoutes(to router: inout Router<Application.Handler>) {
         router.add(.get, "/signup") { request, context in form.show(request, &context) }
-        router.add(.post, "/signup", submit)
+        router.add(.post, "/signup", slow: true, submit)
     }
 }
