@@ -106,7 +106,7 @@ struct Serve: AsyncParsableCommand {
             settings: settings, workers: workerCount, passwordThreads: slowLane.threads, logger: logger)
 
         // Started in this order, stopped in reverse.
-        let housekeeping = Housekeeping(application, every: .seconds(600), logger: logger)
+        let housekeeping = Housekeeping(every: .seconds(600), logger: logger) { try application.removeExpiredData() }
         defer { housekeeping.stop() }
         let listener = try ListeningSocket.open(target)
         // Explicitly, not at deinit: the signal thread keeps the server alive.

@@ -201,6 +201,14 @@ struct AccountTests {
         #expect(response.headers.values("Set-Cookie").contains { $0.hasPrefix("taskr_session=;") && $0.contains("Max-Age=0") })
         let revoked = test.attio.requests(to: "/oauth/revoke").map { String(decoding: $0.body ?? Data(), as: UTF8.self) }
         #expect(revoked.count == 1 && revoked[0].contains("token=\(token)"))
+        // Revocation is a client call: Attio wants the client's own credentials with it.
+        let fields = Dictionary(
+            (revoked.first ?? "").split(separator: "&").map { pair in
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                return (parts[0], parts.count > 1 ? parts[1] : "")
+            }, uniquingKeysWith: { first, _ in first })
+        #expect(fields["client_id"] == "test-client")
+        #expect(fields["client_secret"] == "test-client-secret")
         // Nothing of ann's is left; bob's is all there.
         let annDigest = ThrottleKeys.usernameDigest("ann")
         func rows(_ sql: String, _ arguments: [DatabaseValue] = []) throws -> Int {

@@ -117,13 +117,19 @@ struct AttioCallbackTests {
         #expect(test.attio.requests(to: "/oauth/token").count == 1)
     }
 
-    @Test(arguments: StoreEngine.available) func expiredStateIs403(engine: StoreEngine) async throws {
+    /// A state lives 10 minutes: a second short of them it still connects,
+    /// at 10 minutes and after it is refused.
+    @Test(arguments: StoreEngine.available, [(599, true), (600, false), (601, false)])
+    func aStateLivesTenMinutes(engine: StoreEngine, age: (seconds: Int, connects: Bool)) async throws {
         let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         let state = try #require(oauthState(in: try browser.get("/integrations/attio/connect")))
-        test.clock.advance(by: 10 * 60)
+        test.clock.advance(by: TimeInterval(age.seconds))
         try browser.get("/")  // keep the session alive
-        #expect(try browser.get("/integrations/attio/callback?code=a&state=\(state)").status == .forbidden)
+        let callback = try browser.get("/integrations/attio/callback?code=a&state=\(state)")
+        #expect(callback.status == (age.connects ? .seeOther : .forbidden))
+        #expect(test.attio.requests(to: "/oauth/token").count == (age.connects ? 1 : 0))
+        #expect(try test.count("attio_connections") == (age.connects ? 1 : 0))
     }
 
     @Test(arguments: StoreEngine.available) func stateOfAnotherSessionIs403(engine: StoreEngine) async throws {
