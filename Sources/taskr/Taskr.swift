@@ -9,6 +9,6 @@ struct Taskr: AsyncParsableCommand {
             Configuration comes from the environment and from a .env file in the \
             working directory (the environment wins); see README.md for every variable.
             """,
-        subcommands: [Serve.self, Migrate.self, Check.self, Reseal.self, Users.self, CopyDatabase.self]
+        subcommands: [Serve.self, Migrate.self, Check.self, Reseal.self, Users.self, Backup.self, CopyDatabase.self]
     )
 }

@@ -33,6 +33,19 @@ public enum TaskrDatabase: Sendable {
     /// for `/healthz` and `taskr check`.
     public func isAvailable() -> Bool { engine.isAvailable() }
 
+    /// `taskr backup`: SQLite's consistent copy (``SQLiteDatabase/backup(to:)``);
+    /// a PostgreSQL site is backed up with its own tools.
+    /// - Returns: the backup's size in bytes.
+    public func backup(to target: String) throws -> Int64 {
+        switch self {
+        case let .sqlite(database): try database.backup(to: target)
+        case .postgres:
+            throw BackupError(
+                description: "TASKR_DATABASE is PostgreSQL: back it up with pg_dump (or pg_basebackup), "
+                    + "e.g. pg_dump -Fc -f taskr.dump \"$TASKR_DATABASE\"")
+        }
+    }
+
     /// Which migrations are applied, and which this build knows.
     public func migrationState() throws -> MigrationState { try state(of: engine) }
 

@@ -14,7 +14,7 @@ import ThreadLocal
 public final class SQLiteDatabase: DatabaseEngine {
     /// The database file.
     public let path: String
-    private let connections: ThreadLocal<SQLiteConnection>
+    let connections: ThreadLocal<SQLiteConnection>
     private let writer = NSLock()
 
     var dialect: SQLDialect { .sqlite }
@@ -106,7 +106,7 @@ public final class SQLiteDatabase: DatabaseEngine {
     /// Creates an empty file readable by its owner only, so the database
     /// (and the WAL and shared-memory files SQLite gives the same mode) is
     /// never world-readable, whatever the umask.
-    private static func createPrivately(_ path: String) throws {
+    static func createPrivately(_ path: String) throws {
         let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd >= 0 {
             close(fd)
