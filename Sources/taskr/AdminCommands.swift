@@ -26,7 +26,7 @@ struct AdminContext {
     ///   (every command but `migrate`), and leave the schema as it is.
     static func open(existing: Bool = true) async throws -> AdminContext {
         let settings = try await Startup.loadSettings()
-        let logger = Startup.bootstrapLogging(level: settings.logLevel)
+        let logger = Startup.bootstrapLogging(settings)
         let location = settings.database
         let database: TaskrDatabase
         if existing, case let .sqlite(path) = location, !FileManager.default.fileExists(atPath: path) {

@@ -22,7 +22,7 @@ struct CopyDatabase: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try await Startup.loadSettings()
-        _ = Startup.bootstrapLogging(level: settings.logLevel)
+        _ = Startup.bootstrapLogging(settings)
         guard case let .sqlite(path) = settings.database else {
             throw ValidationError("TASKR_DATABASE names PostgreSQL already: copy-database copies from a SQLite file")
         }

@@ -95,7 +95,7 @@ struct Serve: AsyncParsableCommand {
         // file once makes it read it once.
         if getenv("TZ") == nil { setenv("TZ", ":/etc/localtime", 1) }
         let settings = try await Startup.loadSettings()
-        let logger = Startup.bootstrapLogging(level: settings.logLevel)
+        let logger = Startup.bootstrapLogging(settings)
         let target = try listenTarget()
         let (peers, limits) = try connectionLimits(logger: logger)
         let workerCount = workers ?? Server.defaultWorkerCount

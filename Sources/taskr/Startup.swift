@@ -18,10 +18,10 @@ enum Startup {
 
     /// Logs to standard error, every value escaped on its way out: no
     /// request can forge a log line.
-    static func bootstrapLogging(level: Logger.Level) -> Logger {
+    static func bootstrapLogging(_ settings: Settings) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = EscapingLogHandler(wrapping: StandardErrorLogHandler(label: label))
-            handler.logLevel = level
+            var handler = EscapingLogHandler(wrapping: StandardErrorLogHandler(label: label, format: settings.logFormat))
+            handler.logLevel = settings.logLevel
             return handler
         }
         return Logger(label: "taskr")

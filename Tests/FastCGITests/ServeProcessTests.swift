@@ -170,6 +170,26 @@ struct ServeProcessTests {
         }
     }
 
+    /// `TASKR_LOG_FORMAT=json`: every line taskr serve writes, from start-up
+    /// to the access log, is one JSON object.
+    @Test func jsonLogsAreOneObjectALine() throws {
+        try withTemporaryPath { directory in
+            let socket = "\(directory)/taskr.sock"
+            let taskr = try TaskrProcess(["serve", "--socket", socket], in: directory, environment: ["TASKR_LOG_FORMAT": "json"])
+            #expect(taskr.waitForLog("listening on unix:\(socket)"))
+            #expect(try FastCGIClient.request(unixPath: socket, uri: "/healthz?code=secret").status == 200)
+            #expect(taskr.waitForLog("GET /healthz 200"))
+            taskr.signal(SIGTERM)
+            #expect(taskr.exitStatus() == 0)
+            let objects = taskr.log.map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(objects.count >= 3 && objects.allSatisfy { $0 != nil }, "\(taskr.log)")
+            let access = objects.compactMap { $0 }.first { ($0["message"] as? String)?.hasPrefix("GET /healthz 200") == true }
+            #expect(access?["level"] as? String == "info")
+            #expect(access?["source"] as? String == "FastCGI")
+            #expect(!taskr.log.contains { $0.contains("secret") })
+        }
+    }
+
     @Test func withoutASocketItExplainsWhatToPass() throws {
         try withTemporaryPath { directory in
             let taskr = try TaskrProcess(["serve"], in: directory)

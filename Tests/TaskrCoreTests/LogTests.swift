@@ -63,6 +63,41 @@ struct LogTests {
         #expect(first.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} info taskr: a=1 b=2 \[FastCGI\] GET \/ 200 0\.3ms/) != nil, "\(first)")
         #expect(lines.dropFirst().allSatisfy { $0.wholeMatch(of: /\S+ info taskr: \[TaskrCoreTests\] worker \d line \d+ x{100}/) != nil })
     }
+
+    /// `TASKR_LOG_FORMAT=json`: one object a line that a JSON parser reads
+    /// back to the same fields, whatever the message held, and still no line
+    /// a request can forge (the escaping handler runs first, as in `serve`).
+    @Test func jsonLinesParseBackToTheSameFields() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let reading = Thread.detachNewReader(ends[0])
+        var logger = Logger(label: "taskr") {
+            EscapingLogHandler(wrapping: StandardErrorLogHandler(label: $0, descriptor: ends[1], format: .json))
+        }
+        logger.logLevel = .info
+        let hostile = "quote \" back\\slash\nFAKE security: line\u{0}nul \u{202E}bidi é 🙂"
+        logger.info("GET / 200 0.3ms", metadata: ["b": "2", "a": "\(hostile)"], source: "FastCGI")
+        logger.warning("\(hostile)")
+        close(ends[1])
+        let lines = reading.wait().split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(lines.count == 2)
+        let objects = try lines.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let first = try #require(objects.first)
+        #expect(first["level"] as? String == "info")
+        #expect(first["label"] as? String == "taskr")
+        #expect(first["source"] as? String == "FastCGI")
+        #expect(first["message"] as? String == "GET / 200 0.3ms")
+        #expect((first["time"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}/) != nil)
+        let metadata = try #require(first["metadata"] as? [String: String])
+        #expect(metadata["b"] == "2")
+        // What the escaping handler made of it, read back exactly: the
+        // quote and backslash survive, the controls and bidi are visible text.
+        let escaped = LogText.escape(hostile)
+        #expect(metadata["a"] == escaped)
+        #expect(objects.last?["message"] as? String == escaped)
+        #expect(objects.last?["level"] as? String == "warning")
+        #expect(!escaped.unicodeScalars.contains { $0.value < 0x20 || $0 == "\u{202E}" })
+    }
 }
 
 extension Thread {

@@ -45,9 +45,11 @@ struct SettingsTests {
     }
 
     @Test func readsTheEnvironment() async throws {
-        let settings = try await load(["TASKR_DATABASE": "/var/lib/taskr/db", "TASKR_LOG_LEVEL": "warning"])
+        let settings = try await load(["TASKR_DATABASE": "/var/lib/taskr/db", "TASKR_LOG_LEVEL": "warning", "TASKR_LOG_FORMAT": "JSON"])
         #expect(settings.database == .sqlite(path: "/var/lib/taskr/db"))
         #expect(settings.logLevel == .warning)
+        #expect(settings.logFormat == .json)
+        #expect(try await load([:]).logFormat == .text)
     }
 
     @Test func aPostgreSQLURISwitchesEnginesAndNeedsTheSharedKey() async throws {
@@ -132,6 +134,12 @@ struct SettingsTests {
         }
         let error = ConfigError.invalidValue("TASKR_LOG_LEVEL", expected: "one of debug, info, warning, error")
         #expect(error.description.hasPrefix("TASKR_LOG_LEVEL is invalid"))
+    }
+
+    @Test func unknownLogFormatStopsStartUpNamingTheVariable() async throws {
+        await #expect(throws: ConfigError.invalidValue("TASKR_LOG_FORMAT", expected: "text or json")) {
+            try await load(["TASKR_LOG_FORMAT": "logfmt"])
+        }
     }
 
     @Test func emptyDatabasePathIsInvalid() async throws {

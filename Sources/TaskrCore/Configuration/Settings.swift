@@ -13,6 +13,9 @@ public struct Settings: Sendable, Equatable {
     public var database = DatabaseLocation.sqlite(path: "taskr.sqlite3")
     /// `TASKR_LOG_LEVEL`: `debug`, `info`, `warning` or `error`.
     public var logLevel = Logger.Level.info
+    /// `TASKR_LOG_FORMAT`: `text` (swift-log's line format) or `json` (one
+    /// object a line, for log collectors).
+    public var logFormat = StandardErrorLogHandler.Format.text
     /// `TASKR_SESSION_IDLE_MINUTES`: a session unused this long expires.
     public var sessionIdleMinutes = 30
     /// `TASKR_SESSION_MAX_HOURS`: a session older than this expires, used or not.
@@ -76,6 +79,12 @@ public struct Settings: Sendable, Equatable {
                 throw .invalidValue("TASKR_LOG_LEVEL", expected: "one of debug, info, warning, error")
             }
             logLevel = parsed
+        }
+        if let format = reader.string(forKey: "TASKR_LOG_FORMAT") {
+            guard let parsed = StandardErrorLogHandler.Format(rawValue: format.lowercased()) else {
+                throw .invalidValue("TASKR_LOG_FORMAT", expected: "text or json")
+            }
+            logFormat = parsed
         }
         sessionIdleMinutes = try Self.integer(reader, "TASKR_SESSION_IDLE_MINUTES", in: 1...10_080) ?? sessionIdleMinutes
         sessionMaxHours = try Self.integer(reader, "TASKR_SESSION_MAX_HOURS", in: 1...8_760) ?? sessionMaxHours

@@ -16,18 +16,33 @@ import ThreadLocal
 /// once a second, and a line below `PIPE_BUF` is written whole by one
 /// `write(2)`, so lines from several workers never interleave.
 ///
-/// It escapes nothing itself: `taskr serve` puts ``EscapingLogHandler`` in
-/// front of it.
+/// With ``Format/json`` (`TASKR_LOG_FORMAT=json`) each line is one JSON
+/// object with the same fields instead:
+/// `{"time":"…","level":"info","label":"taskr","source":"FastCGI","message":"GET / 200 0.3ms"}`,
+/// and `"metadata":{…}` when there is any.
+///
+/// It escapes nothing of what a request sent: `taskr serve` puts
+/// ``EscapingLogHandler`` in front of it (control and bidi characters become
+/// visible text before they get here); the JSON form then escapes only what
+/// JSON requires of a string (`"`, `\` and the C0 controls).
 public struct StandardErrorLogHandler: LogHandler {
+    /// How a line is written.
+    public enum Format: String, Sendable {
+        case text
+        case json
+    }
+
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     private let label: String
     private let descriptor: Int32
+    private let format: Format
 
     /// - Parameter descriptor: where lines go (2, standard error; tests pass a pipe).
-    public init(label: String, descriptor: Int32 = 2) {
+    public init(label: String, descriptor: Int32 = 2, format: Format = .text) {
         self.label = label
         self.descriptor = descriptor
+        self.format = format
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -36,6 +51,19 @@ public struct StandardErrorLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        let line = format == .json ? jsonLine(event) : textLine(event)
+        line.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
+    }
+
+    private func textLine(_ event: LogEvent) -> [UInt8] {
         // Appended as bytes into one buffer (String concatenation cost more).
         var line: [UInt8] = []
         line.reserveCapacity(256)
@@ -56,26 +84,74 @@ public struct StandardErrorLogHandler: LogHandler {
         line.append(contentsOf: "] ".utf8)
         line.append(contentsOf: event.message.description.utf8)
         line.append(UInt8(ascii: "\n"))
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        return line
     }
 
-    /// The handler's and the event's metadata (and the error's), `key=value`
-    /// sorted by key, as `StreamLogHandler` writes them; nil when there is none.
-    private func prettyMetadata(_ event: LogEvent) -> String? {
+    private func jsonLine(_ event: LogEvent) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        func field(_ name: String, _ value: String, first: Bool = false) {
+            line.append(contentsOf: (first ? "{\"" : ",\"").utf8)
+            line.append(contentsOf: name.utf8)
+            line.append(contentsOf: "\":".utf8)
+            Self.appendJSONString(value, to: &line)
+        }
+        field("time", Self.clock.text(), first: true)
+        field("level", event.level.rawValue)
+        field("label", label)
+        field("source", event.source)
+        field("message", event.message.description)
+        let merged = mergedMetadata(event)
+        if !merged.isEmpty {
+            line.append(contentsOf: ",\"metadata\":".utf8)
+            for (index, (key, value)) in merged.sorted(by: { $0.key < $1.key }).enumerated() {
+                line.append(UInt8(ascii: index == 0 ? "{" : ","))
+                Self.appendJSONString(key, to: &line)
+                line.append(UInt8(ascii: ":"))
+                Self.appendJSONString("\(value)", to: &line)
+            }
+            line.append(UInt8(ascii: "}"))
+        }
+        line.append(contentsOf: "}\n".utf8)
+        return line
+    }
+
+    /// `text` as a JSON string (RFC 8259 §7): `"` and `\` escaped, the C0
+    /// controls as `\u00XX`; everything else is valid UTF-8 already.
+    static func appendJSONString(_ text: String, to line: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        line.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                line.append(UInt8(ascii: "\\"))
+                line.append(byte)
+            case 0..<0x20:
+                line.append(contentsOf: "\\u00".utf8)
+                line.append(hex[Int(byte >> 4)])
+                line.append(hex[Int(byte & 0xF)])
+            default:
+                line.append(byte)
+            }
+        }
+        line.append(UInt8(ascii: "\""))
+    }
+
+    /// The handler's and the event's metadata (and the error's).
+    private func mergedMetadata(_ event: LogEvent) -> Logger.Metadata {
         var merged = metadata
         if let explicit = event.metadata { merged.merge(explicit) { _, explicit in explicit } }
         if let error = event.error {
             merged["error.message"] = "\(error)"
             merged["error.type"] = "\(String(reflecting: type(of: error)))"
         }
+        return merged
+    }
+
+    /// The metadata as `key=value` sorted by key, as `StreamLogHandler`
+    /// writes it; nil when there is none.
+    private func prettyMetadata(_ event: LogEvent) -> String? {
+        let merged = mergedMetadata(event)
         guard !merged.isEmpty else { return nil }
         return merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
     }
