@@ -24,6 +24,52 @@ struct PostgresDatabaseTests {
         }
     }
 
+    /// READ COMMITTED reads the last committed row without waiting: a
+    /// log-in whose credential check ran while a password change was in
+    /// flight saw the old hash and kept its session (login_race_test.py
+    /// caught one in three runs). The check now waits for the change (its
+    /// row is read `FOR SHARE`) and then finds the hash changed.
+    @Test(.timeLimit(.minutes(1))) func aLogInCheckedDuringAPasswordChangeWaitsForItAndGetsNoSession() throws {
+        try withTemporaryDatabase(.postgres) { database in
+            guard case let .postgres(postgres) = database else { return }
+            let now = Date(unixTime: 1_800_000_000)
+            let ada = try #require(try database.stores.users.create(username: Username(validating: "ada"), passwordHash: "old", at: now))
+            let changing = DispatchSemaphore(value: 0)
+            let commit = DispatchSemaphore(value: 0)
+            let changeFailure = Mutex<String?>(nil)
+            let change = Thread {
+                do {
+                    try postgres.write { transaction in
+                        try transaction.execute("UPDATE users SET password_hash = 'new' WHERE id = $1", [.integer(ada.id)])
+                        changing.signal()
+                        _ = commit.wait(timeout: .now() + 30)
+                    }
+                } catch {
+                    changeFailure.withLock { $0 = "\(error)" }
+                    changing.signal()
+                }
+            }
+            change.start()
+            #expect(changing.wait(timeout: .now() + 10) == .success)
+            #expect(changeFailure.withLock { $0 } == nil)
+            let inserted = Mutex<Bool?>(nil)
+            let logIn = Thread {
+                let session = Session(idHash: [7], userID: ada.id, csrfToken: "c", createdAt: now, lastSeenAt: now)
+                let result = try? database.stores.sessions.insert(session, replacing: nil, credential: "old")
+                inserted.withLock { $0 = result }
+            }
+            logIn.start()
+            // The log-in's check is waiting on the change's row lock: seen by the server.
+            // (This thread's own connection: neither the change's nor the log-in's.)
+            #expect(eventually { (try? postgres.first("SELECT count(*) FROM pg_locks WHERE NOT granted", []) { try $0.int64(0) }) == 1 })
+            #expect(inserted.withLock { $0 } == nil)
+            commit.signal()
+            #expect(eventually { inserted.withLock { $0 } != nil })
+            #expect(inserted.withLock { $0 } == false)
+            #expect(try database.stores.sessions.session(idHash: [7]) == nil)
+        }
+    }
+
     @Test func aLostConnectionIsReopenedForTheNextRead() throws {
         try withTemporaryDatabase(.postgres) { database in
             guard case let .postgres(postgres) = database else { return }

@@ -2,9 +2,23 @@
 /// both, answered in one place (sql-kit's dialect idea, without sql-kit):
 /// everything else, placeholders included, is written once. DDL lives in
 /// the migrations, once per dialect.
-enum SQLDialect: String, Sendable {
+enum SQLDialect: String, Sendable, CaseIterable {
     case sqlite
     case postgres
+
+    /// Ends a sub-SELECT that checks a row a concurrent transaction may be
+    /// changing, so the check waits for that change and sees its result.
+    /// PostgreSQL (READ COMMITTED) reads the last committed version without
+    /// waiting, so a log-in checked the old password hash while a password
+    /// change was in flight and kept its session: `FOR SHARE` waits for the
+    /// change's row lock and then reads the row again. SQLite runs one write
+    /// transaction at a time already.
+    var lockingCheckedRow: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR SHARE"
+        }
+    }
 
     /// One row, column 0 the count, when table `$1` exists.
     var tableExists: String {

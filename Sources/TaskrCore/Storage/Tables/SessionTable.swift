@@ -7,11 +7,15 @@ struct SessionTable<Engine: DatabaseEngine>: SessionStore {
     func insert(_ session: Session, replacing: [UInt8]?, credential: String) throws -> Bool {
         do {
             try engine.write { transaction in
-                if let replacing { try transaction.execute(Self.deleteOne, [.blob(replacing)]) }
                 // Bound to the credential in the same statement: a password
-                // change commits before or after it, never in between. When
-                // it came first, the whole transaction rolls back.
-                guard try transaction.execute(insertSession, session.values + [.text(credential)]) == 1 else { throw CredentialChanged() }
+                // change commits before or after it, never in between (on
+                // PostgreSQL the check waits for a change in flight). When
+                // it came first, the whole transaction rolls back. The user's
+                // row is locked before any session row, as a password change
+                // locks them, so the two never wait on each other in a circle.
+                let statement = insertSession[engine.dialect]!
+                guard try transaction.execute(statement, session.values + [.text(credential)]) == 1 else { throw CredentialChanged() }
+                if let replacing { try transaction.execute(Self.deleteOne, [.blob(replacing)]) }
             }
             return true
         } catch is CredentialChanged {
@@ -78,10 +82,16 @@ private let pageRead = """
     WHERE s.id_hash = $1
     """
 
-private let insertSession = """
-    INSERT INTO sessions (\(Session.columns())) SELECT $1, $2, $3, $4, $5, $6
-    WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $7)
-    """
+private let insertSession = Dictionary(
+    uniqueKeysWithValues: SQLDialect.allCases.map { dialect in
+        (
+            dialect,
+            """
+            INSERT INTO sessions (\(Session.columns())) SELECT $1, $2, $3, $4, $5, $6
+            WHERE EXISTS (SELECT 1 FROM users WHERE id = $2 AND password_hash = $7\(dialect.lockingCheckedRow))
+            """
+        )
+    })
 
 private let sessionsOfUser =
     "SELECT \(Session.columns("s")) FROM sessions s WHERE s.user_id = $1 ORDER BY s.last_seen_at DESC, s.created_at DESC"
