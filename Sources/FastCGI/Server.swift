@@ -12,8 +12,13 @@ import Synchronization
 /// all: the non-blocking listening socket, a wake pipe, and the connections
 /// the web server keeps open between requests (`fastcgi_keep_conn on`); it
 /// takes one, answers and finishes, and a kept connection goes back to the
-/// set, so an idle one never holds a worker. Shutting down writes the wake
-/// pipe: workers stop accepting, finish the request in hand and exit;
+/// set, so an idle one never holds a worker. Connections are accepted here,
+/// not by libfcgi: the peer is checked against `FCGI_WEB_SERVER_ADDRS`
+/// (``PeerFilter``), gets read and write timeouts, and waits without a
+/// worker under a cap and a deadline (``HeldConnections``). Requests the
+/// responder calls slow (password work) are answered on a ``SlowLane`` of
+/// their own. Shutting down writes the wake pipe: workers stop accepting,
+/// finish the request in hand and exit, the lane answers what it holds;
 /// ``run(drainTimeout:)`` returns when all are done or the drain deadline
 /// passes.
 ///
