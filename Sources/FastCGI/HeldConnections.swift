@@ -38,8 +38,6 @@ final class HeldConnections: Sendable {
     private let held = Atomic<Int>(0)
     private let epoll: WorkerEpoll
     private let maximum: Int
-    /// Connections closed for the cap or a deadline so far (tests, logs).
-    let closedByLimits = Atomic<Int>(0)
 
     init(epoll: WorkerEpoll, maximum: Int) {
         precondition(maximum > 0)
@@ -131,7 +129,6 @@ final class HeldConnections: Sendable {
         held.subtract(1, ordering: .relaxed)
         epoll.remove(connection)
         close(connection)
-        closedByLimits.add(1, ordering: .relaxed)
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -38,7 +40,7 @@ public struct PeerFilter: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws(FastCGIError) {
         var networks: [Network] = []
         for entry in text.split(separator: ",") {
-            let trimmed = entry.trimmingSpaces
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty else { continue }
             guard let network = Self.network(trimmed) else { throw .invalidPeerAddress(trimmed) }
             networks.append(network)
@@ -51,7 +53,7 @@ public struct PeerFilter: Sendable, Equatable, CustomStringConvertible {
     /// The filter `FCGI_WEB_SERVER_ADDRS` asks for; nil (every peer may
     /// connect, as in libfcgi) when it is unset or empty.
     public static func fromEnvironment(_ environment: [String: String]) throws(FastCGIError) -> PeerFilter? {
-        guard let text = environment["FCGI_WEB_SERVER_ADDRS"], !text.trimmingSpaces.isEmpty else { return nil }
+        guard let text = environment["FCGI_WEB_SERVER_ADDRS"], !text.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
         return try PeerFilter(parsing: text)
     }
 
@@ -112,14 +114,4 @@ public struct PeerFilter: Sendable, Equatable, CustomStringConvertible {
         guard let length = Int(parts[1]), parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), (0...maximum).contains(length) else { return nil }
         return Network(bytes: bytes, prefixLength: offset + length)
     }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String { self[...].trimmingSpaces }
 }

@@ -8,8 +8,8 @@ public import HTTP
 /// A worker that reads such a request (``Responder/takesSlowLane(_:)``)
 /// queues it here with its `FCGX_Request` and goes back to the epoll set
 /// with a fresh one; the lane's threads answer the queue in order. Only
-/// when ``Limits/waiting`` requests are queued already does the next get
-/// ``Responder/slowLaneFull(_:)`` (503) at once. So a burst of sign-ups
+/// when every thread is answering one and ``Limits/waiting`` more are
+/// queued does the next get ``Responder/slowLaneFull(_:)`` (503) at once. So a burst of sign-ups
 /// and log-ins up to the lane's threads plus its queue is served, and `/`
 /// and `/healthz` still answer at once during a flood of them.
 public final class SlowLane: @unchecked Sendable {

@@ -5,8 +5,8 @@
 /// handler takes: the application decides. A `GET` route answers `HEAD` too;
 /// the web server drops the body.
 public struct Router<Handler: Sendable>: Sendable {
-    private var routes: [String: [Method: Handler]] = [:]
-    private var slowRoutes: [String: Set<Method>] = [:]
+    /// Each route's handler, and whether it was added as slow.
+    private var routes: [String: [Method: (handler: Handler, slow: Bool)]] = [:]
 
     public init() {}
 
@@ -17,13 +17,12 @@ public struct Router<Handler: Sendable>: Sendable {
     ///   password hash): the server answers it on its slow lane.
     public mutating func add(_ method: Method, _ path: String, slow: Bool = false, _ handler: Handler) {
         precondition(routes[path]?[method] == nil, "route \(method) \(path) registered twice")
-        routes[path, default: [:]][method] = handler
-        if slow { slowRoutes[path, default: []].insert(method) }
+        routes[path, default: [:]][method] = (handler, slow)
     }
 
     /// Whether the route for `method` and `path` was added as slow.
     public func isSlow(_ method: Method, path: String) -> Bool {
-        slowRoutes[path]?.contains(method) == true
+        routes[path]?[method]?.slow == true
     }
 
     /// The handler for this request.
@@ -32,8 +31,8 @@ public struct Router<Handler: Sendable>: Sendable {
     ///   allowed methods in `Allow` for a known path with another method.
     public func handler(for method: Method, path: String) throws(HTTPError) -> Handler {
         guard let byMethod = routes[path] else { throw HTTPError.notFound }
-        if let handler = byMethod[method] ?? (method == .head ? byMethod[.get] : nil) {
-            return handler
+        if let route = byMethod[method] ?? (method == .head ? byMethod[.get] : nil) {
+            return route.handler
         }
         var allowed = Set(byMethod.keys)
         if allowed.contains(.get) { allowed.insert(.head) }

@@ -31,27 +31,16 @@ final class FastCGIClient {
 
     /// Connects to `host` (an IPv4 or IPv6 address, e.g. `::1`) on `port`.
     init(host: String, port: UInt16, timeout: Int = 20) throws {
-        let result: Int32
-        if host.contains(":") {
-            fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = port.bigEndian
-            inet_pton(AF_INET6, host, &address.sin6_addr)
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
-        } else {
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = port.bigEndian
-            inet_pton(AF_INET, host, &address.sin_addr)
-            result = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &found) == 0, let address = found else {
+            throw ProtocolError(description: "not an address: \(host)")
         }
-        try configure(connected: result, timeout: timeout)
+        defer { freeaddrinfo(found) }
+        fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, 0)
+        try configure(connected: connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen), timeout: timeout)
     }
 
     private func configure(connected result: Int32, timeout: Int) throws {

@@ -51,12 +51,18 @@ struct BackupTests {
         }
     }
 
+    /// The copy is made and checked, then the rename fails (the target is
+    /// a folder that is not empty): the temporary file is removed, and what
+    /// stood at the target is untouched.
     @Test func aFailedBackupLeavesNothingBehind() async throws {
         try await withTemporaryDirectory { directory in
             let live = try TaskrDatabase.open(.sqlite(path: directory.appendingPathComponent("taskr.sqlite3").path))
-            let missing = directory.appendingPathComponent("no-such-folder/backup.sqlite3").path
-            #expect(throws: (any Error).self) { try live.backup(to: missing) }
+            let target = directory.appendingPathComponent("backup.sqlite3")
+            try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)
+            try Data("yesterday".utf8).write(to: target.appendingPathComponent("keep"))
+            #expect(throws: (any Error).self) { try live.backup(to: target.path) }
             #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).allSatisfy { !$0.contains("partial") })
+            #expect(try String(contentsOf: target.appendingPathComponent("keep"), encoding: .utf8) == "yesterday")
         }
     }
 

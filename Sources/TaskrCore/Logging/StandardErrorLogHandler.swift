@@ -119,7 +119,6 @@ public struct StandardErrorLogHandler: LogHandler {
     /// `text` as a JSON string (RFC 8259 §7): `"` and `\` escaped, the C0
     /// controls as `\u00XX`; everything else is valid UTF-8 already.
     static func appendJSONString(_ text: String, to line: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         line.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -128,8 +127,8 @@ public struct StandardErrorLogHandler: LogHandler {
                 line.append(byte)
             case 0..<0x20:
                 line.append(contentsOf: "\\u00".utf8)
-                line.append(hex[Int(byte >> 4)])
-                line.append(hex[Int(byte & 0xF)])
+                line.append(hexDigits[Int(byte >> 4)])
+                line.append(hexDigits[Int(byte & 0xF)])
             default:
                 line.append(byte)
             }
@@ -157,6 +156,7 @@ public struct StandardErrorLogHandler: LogHandler {
     }
 
     private static let clock = SecondClock()
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// The local time as `2026-11-30T05:49:12+0000`, formatted at most once a
