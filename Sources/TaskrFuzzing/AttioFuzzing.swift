@@ -7,22 +7,24 @@ import Synchronization
 
 @testable import TaskrCore
 
-/// Attio's answers, through the real ``AttioConnector``, ``TaskFeed`` and the home page.
+/// Attio's answers, through the real ``AttioConnector``, ``TaskRefresher``,
+/// ``TaskBoard`` and the home page, on a real SQLite file.
 ///
 /// One harness per process (libFuzzer runs inputs one after another): the
-/// service keeps its caches, so the clock jumps two hours per input, past
-/// every cache lifetime and `Retry-After` cap, and each input is fetched anew.
+/// clock jumps two hours per input, past every lease, back-off and
+/// `Retry-After` cap, so each input is connected and refreshed anew.
 final class AttioFuzzing: Sendable {
     static let shared = AttioFuzzing()
 
     private let attio = Answer()
     private let clock = SteppingClock()
-    private let connections = MemoryConnections()
+    private let stores: Stores
     private let connector: AttioConnector
-    private let feed: TaskFeed
+    private let refresher: TaskRefresher
+    private let board: TaskBoard
     private let sealer = TokenSealer(current: SecretKey.generate(), previous: [])
     private let views: Views
-    private let user = User(id: 1, username: "fuzz", passwordHash: "")
+    private let user: User
 
     private init() {
         var settings = AttioSettings()
@@ -30,12 +32,23 @@ final class AttioFuzzing: Sendable {
         settings.clientSecret = "fuzz-secret"
         settings.apiURL = URL(string: "http://127.0.0.1:9/")!
         let logger = Logger(label: "fuzz") { _ in SwiftLogNoOpLogHandler() }
+        let path = NSTemporaryDirectory() + "taskr-fuzz-\(getpid()).sqlite3"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        do {
+            stores = TaskrDatabase.sqlite(try SQLiteDatabase(path: path)).stores
+            user = try stores.users.create(username: Username(validating: "fuzz"), passwordHash: "", at: clock.now())!
+        } catch {
+            preconditionFailure("the fuzzing database at \(path) could not be made: \(error)")
+        }
         let client = AttioClient(settings: settings, http: attio, clock: clock)
         let gate = AttioGate(maxConcurrentCalls: 1, clock: clock, logger: logger)
-        feed = TaskFeed(client: client, gate: gate, sealer: sealer, connections: connections, clock: clock, logger: logger)
+        refresher = TaskRefresher(
+            client: client, gate: gate, sealer: sealer, copies: stores.taskCopies, connections: stores.attioConnections, clock: clock,
+            random: SystemRandom(), logger: logger)
+        board = TaskBoard(copies: stores.taskCopies, sealer: sealer, refresher: refresher, clock: clock, logger: logger)
         connector = AttioConnector(
-            settings: settings, client: client, gate: gate, feed: feed, sealer: sealer, connections: connections,
-            states: MemoryStates(), clock: clock, random: SystemRandom(), logger: logger)
+            settings: settings, client: client, gate: gate, refresher: refresher, sealer: sealer, connections: stores.attioConnections,
+            states: stores.oauthStates, clock: clock, random: SystemRandom(), logger: logger)
         views = Self.preparedViews.withLock { $0 } ?? Self.loadViewsBlocking()
     }
 
@@ -55,32 +68,38 @@ final class AttioFuzzing: Sendable {
         attio.body.withLock { $0 = Data(input) }
         let now = clock.advance(by: 2 * 3600)
 
+        let shownBoard: Board
         do {
-            try connector.finishConnecting(user: user, code: "fuzz-code")
-        } catch is AttioFailure {
-            // Nothing usable came back: connect with a token of our own, so
-            // the dashboard still asks Attio for tasks.
-            connections.store(
-                AttioConnection(
-                    userID: user.id, sealedToken: sealer.seal("fuzz-token", userID: user.id),
-                    workspaceID: nil, workspaceName: nil, connectedAt: now))
+            do {
+                try connector.finishConnecting(user: user, code: "fuzz-code")
+            } catch is AttioFailure {
+                // Nothing usable came back: connect with a token of our own,
+                // so the refresher still asks Attio for tasks.
+                try stores.attioConnections.save(
+                    AttioConnection(
+                        userID: user.id, sealedToken: sealer.seal("fuzz-token", userID: user.id), workspaceID: nil, workspaceName: nil,
+                        connectedAt: now))
+            }
+            try refresher.refreshDue()
+            let stored = try stores.taskCopies.sealedCopy(userID: user.id)
+            let state = TaskCopyState(
+                userID: user.id, version: stored?.version ?? 0, takenAt: stored == nil ? nil : now, failure: nil, failedAt: nil, isDue: false)
+            shownBoard = try board.board(
+                for: user, connection: stores.attioConnections.connection(userID: user.id), copy: state, query: TaskQuery(show: .all))
         } catch {
-            preconditionFailure("connecting failed with \(error), which is not an Attio failure")
+            preconditionFailure("connecting, refreshing or showing failed with \(error), which is not an Attio failure")
         }
-
-        let dashboard: Dashboard
-        do {
-            dashboard = try feed.dashboard(for: user, connection: connections.connection(userID: user.id))
-        } catch {
-            preconditionFailure("the dashboard threw \(error)")
-        }
-        let html = views.home(user: user, csrf: "csrf", attio: dashboard)
-        let shown = [dashboard.workspaceName ?? ""] + dashboard.tasks.flatMap { [$0.text, $0.deadline ?? "", $0.assignees ?? ""] }
+        let html = views.home(user: user, csrf: "csrf", board: shownBoard)
+        let shown =
+            [shownBoard.workspaceName ?? ""]
+            + shownBoard.tasks.flatMap { task -> [String] in
+                [task.text, task.deadline.map(TaskCopy.Task.formatDeadline) ?? "", task.assignees.joined(separator: ", ")]
+            }
         // On bytes, as a browser reads them: `String.contains` compares
         // Characters and cannot see a `<` fused with a neighbouring mark.
         let page = Array(html.utf8)
         let markup = Set("<>&\"'".utf8)
-        let template = Array(views.home(user: user, csrf: "csrf", attio: .notConnected).utf8)
+        let template = Array(views.home(user: user, csrf: "csrf", board: .notConnected).utf8)
         for text in shown where text.utf8.contains(where: markup.contains) {
             let escaped = Array(ScalarHTMLEscaping.escape(text).utf8)
             precondition(page.contains(bytes: escaped), "Attio's text is not shown escaped")
@@ -128,35 +147,6 @@ private final class SteppingClock: WallClock {
             return $0
         }
     }
-}
-
-/// The in-memory twin of the connection store.
-private final class MemoryConnections: AttioConnectionStore {
-    private let rows = Mutex<[Int64: AttioConnection]>([:])
-
-    func store(_ connection: AttioConnection) { rows.withLock { $0[connection.userID] = connection } }
-    func save(_ connection: AttioConnection) throws { store(connection) }
-    func connection(userID: Int64) throws -> AttioConnection? { rows.withLock { $0[userID] } }
-    func updateSealedToken(userID: Int64, to sealed: TokenSealer.Sealed) throws {
-        rows.withLock { $0[userID]?.sealedToken = sealed }
-    }
-    func pause(userID: Int64, until: Date) throws { rows.withLock { $0[userID]?.pausedUntil = until } }
-    func delete(userID: Int64) throws { _ = rows.withLock { $0.removeValue(forKey: userID) } }
-    func all() throws -> [AttioConnection] { rows.withLock { $0.values.sorted { $0.userID < $1.userID } } }
-    func replaceSealedToken(userID: Int64, _ old: TokenSealer.Sealed, with new: TokenSealer.Sealed) throws -> Bool {
-        rows.withLock { rows in
-            guard rows[userID]?.sealedToken == old else { return false }
-            rows[userID]?.sealedToken = new
-            return true
-        }
-    }
-}
-
-/// The in-memory twin of the OAuth state store (unused by this harness).
-private final class MemoryStates: OAuthStateStore {
-    func insert(stateHash: [UInt8], sessionHash: [UInt8], at date: Date) throws {}
-    func consume(stateHash: [UInt8]) throws -> (sessionHash: [UInt8], createdAt: Date)? { nil }
-    func deleteOlder(than date: Date) throws {}
 }
 
 extension Array where Element == UInt8 {

@@ -103,6 +103,8 @@ struct Check: AsyncParsableCommand {
         let users: Int
         let liveSessions: Int
         let attioConnections: [Key]
+        /// Per key, as for connections (the count is named `connections` there too).
+        let taskCopies: [Key]
         let problems: [String]
 
         struct Key: Encodable {
@@ -121,15 +123,18 @@ struct Check: AsyncParsableCommand {
                     database: context.settings.database.description, schemaVersion: report.migrations.version,
                     migrationsApplied: report.migrations.applied.count, migrationsKnown: report.migrations.known.count,
                     users: report.users, liveSessions: report.liveSessions,
-                    attioConnections: report.connectionsByKey.map { Report.Key(keyId: $0.keyID, role: $0.role, connections: $0.connections) },
+                    attioConnections: report.connectionsByKey.map { Report.Key(keyId: $0.keyID, role: $0.role, connections: $0.count) },
+                    taskCopies: report.taskCopiesByKey.map { Report.Key(keyId: $0.keyID, role: $0.role, connections: $0.count) },
                     problems: report.problems))
         } else {
             print("database \(context.settings.database.description)")
             print("schema \(report.migrations.version) (\(report.migrations.applied.count) of \(report.migrations.known.count) migrations applied)")
             print("users \(report.users)")
             print("live sessions \(report.liveSessions)")
-            print("attio connections \(report.connectionsByKey.reduce(0) { $0 + $1.connections })")
-            for key in report.connectionsByKey { print("attio connections under key \(key.keyID) (\(key.role)) \(key.connections)") }
+            for (label, counts) in [("attio connections", report.connectionsByKey), ("task copies", report.taskCopiesByKey)] {
+                print("\(label) \(counts.reduce(0) { $0 + $1.count })")
+                for key in counts { print("\(label) under key \(key.keyID) (\(key.role)) \(key.count)") }
+            }
             if let key = context.key { print("current key \(key.id)") } else { print("current key none yet (taskr serve creates the key file)") }
             for problem in report.problems { print("problem: \(problem)") }
             print(report.problems.isEmpty ? "ok" : "\(report.problems.count) problem(s)")
@@ -140,12 +145,12 @@ struct Check: AsyncParsableCommand {
 
 struct Reseal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Re-seal every stored Attio token under the current key.",
+        abstract: "Re-seal every stored Attio token and task copy under the current key.",
         discussion: """
             After a key rotation (the new key in TASKR_SECRET_KEY, the old one in \
             TASKR_PREVIOUS_SECRET_KEYS), this re-seals every token under the new key at \
-            once, so the old key can be dropped. Prints how many were re-sealed per old \
-            key id; tokens no configured key opens are listed by user id and left in \
+            once (and every task copy), so the old key can be dropped. Prints how many were re-sealed per old \
+            key id; values no configured key opens are listed by user id and left in \
             place. Safe while taskr serve runs. Exits 1 when there is no current key.
             """)
 
@@ -158,10 +163,12 @@ struct Reseal: AsyncParsableCommand {
             fail("\(error)")
         }
         print("current key \(report.currentKeyID)")
-        for (keyID, count) in report.resealed.sorted(by: { $0.key < $1.key }) { print("resealed \(count) from key \(keyID)") }
-        print("resealed \(report.resealed.values.reduce(0, +)) in all; \(report.alreadyCurrent) already under the current key")
-        for userID in report.unopenable { print("left in place: the token of user \(userID) (no configured key opens it)") }
-        for userID in report.changedMeanwhile { print("left in place: the token of user \(userID) changed while this ran") }
+        for (prefix, what, tally) in [("", "token", report.tokens), ("task copies: ", "task copy", report.taskCopies)] {
+            for (keyID, count) in tally.resealed.sorted(by: { $0.key < $1.key }) { print("\(prefix)resealed \(count) from key \(keyID)") }
+            print("\(prefix)resealed \(tally.resealed.values.reduce(0, +)) in all; \(tally.alreadyCurrent) already under the current key")
+            for userID in tally.unopenable { print("left in place: the \(what) of user \(userID) (no configured key opens it)") }
+            for userID in tally.changedMeanwhile { print("left in place: the \(what) of user \(userID) changed while this ran") }
+        }
     }
 }
 

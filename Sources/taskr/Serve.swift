@@ -69,7 +69,13 @@ struct Serve: AsyncParsableCommand {
             valueName: "n"))
     var maxIdleConnections: Int?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Threads that keep the task copies fresh from Attio (never FastCGI workers).", valueName: "n"))
+    var refreshThreads = 4
+
     func validate() throws {
+        if !(1...64).contains(refreshThreads) { throw ValidationError("--refresh-threads must be between 1 and 64.") }
         if socket != nil, bind != nil { throw ValidationError("Pass --socket or --bind, not both.") }
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be between 1 and 1024.") }
         if UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) != true { throw ValidationError("--socket-mode must be an octal mode such as 0660.") }
@@ -108,6 +114,10 @@ struct Serve: AsyncParsableCommand {
         // Started in this order, stopped in reverse.
         let housekeeping = Housekeeping(every: .seconds(600), logger: logger) { try application.removeExpiredData() }
         defer { housekeeping.stop() }
+        application.startRefreshing(threads: refreshThreads)
+        // After the workers drained: a refresh between Attio's pages gives
+        // its lease back; one still waiting on Attio is abandoned unwritten.
+        defer { application.stopRefreshing(waiting: 2) }
         let listener = try ListeningSocket.open(target)
         // Explicitly, not at deinit: the signal thread keeps the server alive.
         defer { listener.close() }

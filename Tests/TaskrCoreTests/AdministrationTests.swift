@@ -32,18 +32,24 @@ struct AdministrationTests {
 
         let report = try test.administration().reseal()
         #expect(report.currentKeyID == test.secretKey.id)
-        #expect(report.resealed == [old.id: 2])
-        #expect(report.alreadyCurrent == 0 && report.unopenable.isEmpty && report.changedMeanwhile.isEmpty)
+        #expect(report.tokens.resealed == [old.id: 2])
+        #expect(report.tokens.alreadyCurrent == 0 && report.tokens.unopenable.isEmpty && report.tokens.changedMeanwhile.isEmpty)
+        #expect(report.taskCopies.resealed == [old.id: 2])
+        #expect(try test.database.texts("SELECT key_id FROM task_copies") == [test.secretKey.id, test.secretKey.id])
         #expect(try test.keyIDs() == [test.secretKey.id, test.secretKey.id])
 
         // The old key can go now: the tokens open under the new one alone.
         test.settings.previousSecretKeys = []
         try await test.restart()
         ann = test.browser(continuing: ann)
-        #expect(try ann.get("/").text.contains("Your Attio tasks"))
+        #expect(try ann.get("/").text.contains("No deadline"), "ann's copy opens under the new key alone")
+        letCopiesGoStale(test)
+        try ann.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
         #expect(test.attio.requests(to: "/v2/tasks").last?.headers["Authorization"] == "Bearer attio-token-1")
         let again = try test.administration().reseal()
-        #expect(again.resealed.isEmpty && again.alreadyCurrent == 2)
+        #expect(again.tokens.resealed.isEmpty && again.tokens.alreadyCurrent == 2)
+        #expect(again.taskCopies.resealed.isEmpty && again.taskCopies.alreadyCurrent == 2)
     }
 
     @Test func resealLeavesTokensNoKeyOpensAndSaysWhose() async throws {
@@ -57,8 +63,8 @@ struct AdministrationTests {
         try test.database.execute("UPDATE attio_connections SET sealed_token = $1 WHERE user_id = 2", [.blob([UInt8](repeating: 0, count: 64))])
         let before = try test.database.rows("SELECT * FROM attio_connections ORDER BY user_id")
         let report = try test.administration().reseal()
-        #expect(report.unopenable == [1, 2])
-        #expect(report.resealed.isEmpty)
+        #expect(report.tokens.unopenable == [1, 2])
+        #expect(report.tokens.resealed.isEmpty)
         #expect(try test.database.rows("SELECT * FROM attio_connections ORDER BY user_id") == before)
 
         let check = try test.administration().check()
@@ -97,10 +103,11 @@ struct AdministrationTests {
 
         let report = try test.administration().check()
         #expect(report.problems.isEmpty)
-        #expect(report.migrations.pending.isEmpty && report.migrations.version == "v5-attio-pauses")
+        #expect(report.migrations.pending.isEmpty && report.migrations.version == "v6-task-copies")
         #expect(report.users == 2)
         #expect(report.liveSessions == 1)
-        #expect(report.connectionsByKey == [.init(keyID: old.id, role: "previous", connections: 1)])
+        #expect(report.connectionsByKey == [.init(keyID: old.id, role: "previous", count: 1)])
+        #expect(report.taskCopiesByKey == [.init(keyID: old.id, role: "previous", count: 1)])
         #expect(report.databaseAnswers)
     }
 

@@ -7,27 +7,23 @@ import Testing
 
 @testable import TaskrCore
 
-/// Two connected users' home pages hang in Attio's tasks endpoint until
-/// `release` is signalled twice, filling the test application's two slots.
+/// Two users' code exchanges hang in Attio's token endpoint until
+/// `release` is signalled twice, filling the test application's two slots
+/// (pages no longer call Attio: only what a person asked for takes a slot).
 /// - Returns: the group the two parked requests leave when they finish.
 func fillTheAttioGate(_ test: TestApp, release: DispatchSemaphore, names: [String] = ["bob", "cyd"]) throws -> DispatchGroup {
-    var browsers: [Browser] = []
-    for name in names {
-        var browser = try loggedIn(test, name)
-        try connect(&browser)
-        browsers.append(browser)
-    }
-    test.attio.fail("/v2/tasks", with: .hang(release))
+    let browsers = try names.map { try loggedIn(test, $0) }
+    test.attio.fail("/oauth/token", with: .hang(release))
     let parked = DispatchGroup()
     for browser in browsers {
         parked.enter()
         Thread {
             var visitor = browser
-            _ = try? visitor.get("/")
+            _ = try? connect(&visitor, refreshing: false)
             parked.leave()
         }.start()
     }
-    #expect(eventually { test.attio.requests(to: "/v2/tasks").count == 2 })
+    #expect(eventually { test.attio.requests(to: "/oauth/token").count == 2 })
     return parked
 }
 
@@ -43,7 +39,7 @@ struct AttioGateTests {
         // One parked call finishes once the exchange is seen waiting for a slot.
         Thread {
             _ = eventually { gate.callsWaitingForASlot == 1 }
-            attio.fail("/v2/tasks", with: nil)
+            attio.fail("/oauth/token", with: nil)
             release.signal()
         }.start()
         #expect(try connect(&ann).status == .seeOther)
@@ -62,11 +58,12 @@ struct AttioGateTests {
         #expect(response.status == .serviceUnavailable)
         #expect(response.text.contains("Attio is slow to answer right now"))
         #expect(test.attio.requests(to: "/oauth/token").count == exchangesBefore, "not called")
-        #expect(try test.count("attio_connections") == 2)
+        #expect(try test.count("attio_connections") == 0)
+        test.attio.fail("/oauth/token", with: nil)
         release.signal()
         release.signal()
         parked.wait()
-        test.attio.fail("/v2/tasks", with: nil)
+        #expect(try test.count("attio_connections") == 2)
         #expect(try connect(&ann).status == .seeOther, "once the gate is free, it works")
     }
 
@@ -76,13 +73,54 @@ struct AttioGateTests {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
+        letCopiesGoStale(test)
         test.attio.fail("/v2/tasks", with: .timeout)
         try ann.get("/")
+        try test.app.refresher.refreshDue()
         test.attio.fail("/v2/tasks", with: nil)
         var bob = try loggedIn(test, "bob")
         let exchanges = test.attio.requests(to: "/oauth/token").count
         #expect(try connect(&bob).status == .seeOther)
         #expect(test.attio.requests(to: "/oauth/token").count == exchanges + 1)
+    }
+
+    /// The refresher's calls are evidence too: while the breaker is open no
+    /// refresh calls Attio (the page keeps its copy and says why), and after
+    /// the quiet period one probe goes through.
+    @Test func whileTheBreakerIsOpenRefreshesWaitThenOneProbes() async throws {
+        let test = try await TestApp()
+        var dan = try loggedIn(test, "dan")
+        try connect(&dan)
+        try openTheBreaker(test)
+        let calls = test.attio.requests.count
+        try dan.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(test.attio.requests.count == calls, "no call while the breaker is open")
+        let quiet = try dan.get("/").text
+        #expect(quiet.contains("Attio is slow to answer right now") && quiet.contains("No deadline"))
+        test.clock.advance(by: AttioGate.pauseAfterNoAnswer)
+        try dan.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(test.attio.requests(to: "/v2/tasks").count == 5, "the probe got an answer: four first copies and dan's refresh")
+        #expect(!(try dan.get("/").text.contains("slow to answer")))
+    }
+
+    @Test func oneUsersRepeatedTimeoutsDoNotOpenTheBreaker() async throws {
+        let test = try await TestApp()
+        var ann = try loggedIn(test, "ann")
+        try connect(&ann)
+        var bob = try loggedIn(test, "bob")
+        try connect(&bob)
+        test.attio.fail("/v2/tasks", with: .timeout)
+        for _ in 0..<4 {
+            test.clock.advance(by: 60)  // past the freshness and ann's back-off
+            try ann.get("/")
+            #expect(try test.app.refresher.refreshDue() == 1)
+        }
+        test.attio.fail("/v2/tasks", with: nil)
+        try bob.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(!(try bob.get("/").text.contains("may be out of date")), "four silent calls, all ann's: no evidence against Attio")
     }
 
     @Test func whileTheBreakerIsOpenTheTokenExchangeIsNotTried() async throws {
@@ -137,8 +175,8 @@ struct AttioGateTests {
     }
 }
 
-/// Three connected users whose task calls each got no answer: the evidence
-/// that opens the breaker. Attio answers again afterwards (the stand-in's
+/// Three connected users whose refreshes each got no answer: the evidence
+/// that opens the breaker. Attio answers again afterwards (the fake's
 /// failure is cleared); returns the three browsers.
 @discardableResult
 func openTheBreaker(_ test: TestApp, names: [String] = ["ann", "bob", "cyd"]) throws -> [Browser] {
@@ -148,8 +186,10 @@ func openTheBreaker(_ test: TestApp, names: [String] = ["ann", "bob", "cyd"]) th
         try connect(&browser)
         browsers.append(browser)
     }
-    test.attio.fail("/v2/tasks", with: .timeout)
+    letCopiesGoStale(test)
+    test.attio.fail("/v2/self", with: .timeout)
     for index in browsers.indices { try browsers[index].get("/") }
-    test.attio.fail("/v2/tasks", with: nil)
+    #expect(try test.app.refresher.refreshDue() == names.count)
+    test.attio.fail("/v2/self", with: nil)
     return browsers
 }

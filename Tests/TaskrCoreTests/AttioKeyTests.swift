@@ -45,7 +45,7 @@ struct AttioDisconnectTests {
 
 @Suite("Attio: keys at rest")
 struct AttioKeyTests {
-    @Test func rotatedKeyStillOpensOldTokensAndReseals() async throws {
+    @Test func rotatedKeyStillOpensOldTokensAndCopiesAndReseals() async throws {
         let test = try await TestApp()
         var browser = try loggedIn(test)
         try connect(&browser)
@@ -54,19 +54,22 @@ struct AttioKeyTests {
         test.settings.previousSecretKeys = [oldKey]
         try await test.restart()
         browser = test.browser(continuing: browser)
-        #expect(try browser.get("/").text.contains("Send invoice"))
-        let keyID = try test.database.texts("SELECT key_id FROM attio_connections").first
-        #expect(keyID == test.secretKey.id, "re-sealed under the current key")
+        #expect(try browser.get("/").text.contains("No deadline"), "the copy opens under the previous key")
+        letCopiesGoStale(test)
+        try browser.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(try test.database.texts("SELECT key_id FROM attio_connections") == [test.secretKey.id], "the token re-sealed")
+        #expect(try test.database.texts("SELECT key_id FROM task_copies") == [test.secretKey.id], "the new copy sealed under the current key")
         // The old key is no longer needed.
         test.settings.previousSecretKeys = []
         try await test.restart()
         browser = test.browser(continuing: browser)
-        #expect(try browser.get("/").text.contains("Send invoice"))
+        #expect(try browser.get("/").text.contains("No deadline"))
     }
 
     /// During a key change rolling out, a process that does not hold the
     /// new key yet must not delete the tokens another process sealed with it.
-    @Test func tokenUnderAnUnknownKeyIsKeptAndConnectOffered() async throws {
+    @Test func aTokenAndCopyUnderAnUnknownKeyAreKeptAndConnectOffered() async throws {
         let test = try await TestApp()
         var browser = try loggedIn(test)
         try connect(&browser)
@@ -77,16 +80,20 @@ struct AttioKeyTests {
         let html = try browser.get("/").text
         #expect(html.contains("cannot be read by this server right now"))
         #expect(html.contains(#"href="/integrations/attio/connect""#))
-        #expect(try test.count("attio_connections") == 1, "kept")
-        #expect(test.attio.requests(to: "/v2/tasks").isEmpty)
-        // The process that holds the key reads it.
+        #expect(!html.contains("http-equiv"), "no reloading while it cannot be read")
+        letCopiesGoStale(test)
+        try browser.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(try test.count("attio_connections") == 1 && test.count("task_copies") == 1, "kept")
+        #expect(test.attio.requests(to: "/v2/tasks").count == 1, "not called with a token it cannot open")
+        // The process that holds the key reads both.
         test.secretKey = newKey
         try await test.restart()
         browser = test.browser(continuing: browser)
-        #expect(try browser.get("/").text.contains("Send invoice"))
+        #expect(try browser.get("/").text.contains("No deadline"))
     }
 
-    @Test func aTokenCopiedToAnotherUserDoesNotOpen() async throws {
+    @Test func aTokenCopiedToAnotherUserDoesNotOpenAndIsDropped() async throws {
         let test = try await TestApp()
         var ann = try loggedIn(test, "ann")
         try connect(&ann)
@@ -96,8 +103,12 @@ struct AttioKeyTests {
             INSERT INTO attio_connections (user_id, key_id, sealed_token, connected_at)
             SELECT 2, key_id, sealed_token, connected_at FROM attio_connections WHERE user_id = 1
             """)
-        #expect(try bob.get("/").text.contains("can no longer be read"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == 0)
+        #expect(try bob.get("/").text.contains("Fetching your tasks"))
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(test.attio.requests(to: "/v2/tasks").count == 1, "ann's first copy only")
+        #expect(try test.integers("SELECT user_id FROM attio_connections") == [1])
+        #expect(try bob.get("/").text.contains(#"href="/integrations/attio/connect""#))
+        #expect(test.logs.text.contains("the stored Attio token of user 2 opens with none of the configured keys; dropping it"))
     }
 
     @Test func keyFileIsCreatedOwnerOnlyOnceAndReused() async throws {

@@ -2,18 +2,18 @@ import Dispatch
 import Foundation
 import HTTP
 import Sodium
-import Synchronization
 import Testing
 
 @testable import TaskrCore
 
-@Suite("Attio: tasks on the home page")
+@Suite("Attio: tasks from Taskr's copy")
 struct AttioTasksTests {
-    @Test func showsTasksEscapedWithDeadlineCompletionAndAssignees() async throws {
-        let test = try await TestApp()
+    @Test(arguments: StoreEngine.available)
+    func showsEveryTaskEscapedWithDeadlineCompletionAndAssignees(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         try connect(&browser)
-        let html = try browser.get("/").text
+        let html = try browser.get("/?show=all").text
         expectEscaped(html, [(#"Call <b>Bob</b> & "friends""#, "Call &lt;b&gt;Bob&lt;/b&gt; &amp; &quot;friends&quot;")])
         #expect(html.contains("due 2026-12-01 15:30 UTC"))
         #expect(html.contains("due 2026-12-24"))
@@ -21,188 +21,266 @@ struct AttioTasksTests {
         #expect(html.contains("for grace@example.com, Unknown member"))
         #expect(html.contains(#"<li class="done"><span class="text">Send invoice</span> <span class="badge">done</span>"#))
         #expect(html.components(separatedBy: "</li>").count - 1 == 3)
+        #expect(html.contains("Updated just now."))
+        #expect(html.contains("Your Attio tasks in Acme &lt;Corp&gt;"))
         #expect(html.contains(#"action="/integrations/attio/disconnect""#))
         let call = try #require(test.attio.requests(to: "/v2/tasks").last)
-        #expect(call.url.query == "limit=10")
+        #expect(call.url.query == "limit=500&offset=0")
         #expect(call.headers["Authorization"] == "Bearer \(test.attio.lastIssuedToken)")
     }
 
-    @Test func workspaceMembersAreCachedBetweenPages() async throws {
+    @Test func openTasksComeFirstByDeadlineNoneLastAndDoneOnesNewestFirst() async throws {
         let test = try await TestApp()
         var browser = try loggedIn(test)
         try connect(&browser)
+        let open = try browser.get("/").text
+        #expect(!open.contains("Send invoice"), "open tasks only, by default")
+        let first = try #require(open.range(of: "Call &lt;b&gt;Bob"))
+        let last = try #require(open.range(of: "No deadline"))
+        #expect(first.lowerBound < last.lowerBound)
+        let done = try browser.get("/?show=done").text
+        #expect(done.contains("Send invoice") && !done.contains("No deadline"))
+        test.attio.setTasks(count: 9)  // done: t-3, t-6, t-9, created in that order
+        letCopiesGoStale(test)
         try browser.get("/")
-        test.clock.advance(by: 11)  // past the tasks' 10 s
-        try browser.get("/")
-        #expect(test.attio.requests(to: "/v2/tasks").count == 2)
-        #expect(test.attio.requests(to: "/v2/workspace_members").count == 1)
-        #expect(test.attio.requests(to: "/v2/self").count == 1, "the workspace name is learnt once, at connect")
-        test.clock.advance(by: 10 * 60 - 12)  // 9:59 after the members were fetched
-        try browser.get("/")
-        #expect(test.attio.requests(to: "/v2/workspace_members").count == 1, "still cached just before 10 minutes")
-        test.clock.advance(by: 11)  // past the tasks' 10 s too, so the page asks Attio again
-        try browser.get("/")
-        #expect(test.attio.requests(to: "/v2/workspace_members").count == 2, "fetched again past 10 minutes")
+        try test.app.refresher.refreshDue()
+        let newest = try browser.get("/?show=done").text
+        let order = ["Task number 9<", "Task number 6<", "Task number 3<"].compactMap { newest.range(of: $0)?.lowerBound }
+        #expect(order.count == 3 && order == order.sorted())
     }
 
-    /// The caches hold recent users only: housekeeping forgets the rest, so
-    /// memory does not grow with every user who ever connected (the soak).
-    @Test func housekeepingForgetsCachesThatRanOut() async throws {
-        let test = try await TestApp()
-        for name in ["ann", "bob", "cy"] {
-            var browser = try loggedIn(test, name)
-            try connect(&browser)
-            try browser.get("/")
-        }
-        #expect(test.app.taskFeed.cachedUsers.count == 3)
-        try test.app.removeExpiredData()
-        #expect(test.app.taskFeed.cachedUsers.count == 3, "nothing ran out yet")
-        test.clock.advance(by: 11 * 60)  // past the members' 10 minutes
-        try test.app.removeExpiredData()
-        #expect(test.app.taskFeed.cachedUsers.count == 0)
-    }
-
-    @Test func tasksAreReusedForTenSeconds() async throws {
-        let test = try await TestApp()
+    /// The page reads the copy alone; a copy older than 30 s falls due once
+    /// (one write, however many pages) and the refresher renews it.
+    @Test(arguments: StoreEngine.available) func pagesNeverCallAttioAndAStaleCopyFallsDueOnce(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
         var browser = try loggedIn(test)
         try connect(&browser)
-        #expect(try browser.get("/").text.contains("Send invoice"))
-        test.clock.advance(by: 9)
-        #expect(try browser.get("/").text.contains("Send invoice"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == 1)
-        test.clock.advance(by: 2)
+        let calls = test.attio.requests.count
+        for _ in 0..<3 { #expect(try browser.get("/").text.contains("No deadline")) }
+        test.clock.advance(by: TaskRefresher.freshness - 1)
         try browser.get("/")
-        #expect(test.attio.requests(to: "/v2/tasks").count == 2)
-    }
-
-    @Test func oneUsersTimeoutDoesNotStopTheNextUsersTasks() async throws {
-        let test = try await TestApp()
-        var (ann, bob) = try (connectedUser(test, "ann"), connectedUser(test, "bob"))
-        test.attio.fail("/v2/tasks", with: .timeout)
-        #expect(try ann.get("/").text.contains("Attio is not answering properly"))
-        test.attio.fail("/v2/tasks", with: nil)
-        #expect(try bob.get("/").text.contains("Send invoice"), "one call without an answer is no evidence")
-    }
-
-    @Test func afterThreeUsersCallsGotNoAnswerNobodyCallsAttioForTenSecondsThenOneProbe() async throws {
-        let test = try await TestApp()
-        var dan = try loggedIn(test, "dan")
-        try connect(&dan)
-        let before = test.attio.requests(to: "/v2/tasks").count
-        try openTheBreaker(test)
-        let calls = test.attio.requests(to: "/v2/tasks").count
-        #expect(calls == before + 3)
-        #expect(try dan.get("/").text.contains("Attio is slow to answer right now"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == calls, "no call while the breaker is open")
-        test.clock.advance(by: 9.9)
-        #expect(try dan.get("/").text.contains("Attio is slow to answer right now"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == calls, "still open just before 10 s")
-        test.clock.advance(by: 0.1)
-        #expect(try dan.get("/").text.contains("Send invoice"), "the probe got an answer")
-        #expect(test.attio.requests(to: "/v2/tasks").count == calls + 1)
-    }
-
-    @Test func oneUsersRepeatedTimeoutsDoNotOpenTheBreaker() async throws {
-        let test = try await TestApp()
-        var (ann, bob) = try (connectedUser(test, "ann"), connectedUser(test, "bob"))
-        test.attio.fail("/v2/tasks", with: .timeout)
-        for _ in 0..<4 {
-            try ann.get("/")
-            test.clock.advance(by: 11)  // past any cache of ann's
-        }
-        test.attio.fail("/v2/tasks", with: nil)
-        #expect(try bob.get("/").text.contains("Send invoice"), "four silent calls, all ann's: no evidence against Attio")
-    }
-
-    // A time limit: were the limit broken, the third visitor would hang with the others.
-    @Test(.timeLimit(.minutes(1))) func requestsBeyondTheAttioLimitDoNotWait() async throws {
-        let test = try await TestApp()  // at most 2 calls to Attio at once
-        var third = try loggedIn(test, "cyd")
-        try connect(&third)
-        let release = DispatchSemaphore(value: 0)
-        let parked = try fillTheAttioGate(test, release: release, names: ["ann", "bob"])
-        // Both slots are taken: the third visitor gets the page at once, with a notice.
-        #expect(try third.get("/").text.contains("Attio is slow to answer right now"))
-        #expect(test.attio.requests(to: "/v2/tasks").count == 2)
-        release.signal()
-        release.signal()
-        parked.wait()
-    }
-
-    @Test func unauthorizedDropsTheTokenAndOffersConnectAgain() async throws {
-        let test = try await TestApp()
-        var browser = try loggedIn(test)
-        try connect(&browser)
-        test.attio.fail(
-            "/v2/tasks", with: .status(401, body: #"{"status_code":401,"type":"auth_error","code":"unauthorized","message":"Token revoked"}"#))
-        let response = try browser.get("/")
-        #expect(response.status == .ok)
-        #expect(response.text.contains("Please connect Attio again"))
-        #expect(response.text.contains(#"href="/integrations/attio/connect""#))
-        #expect(try test.count("attio_connections") == 0)
-    }
-
-    @Test func rateLimitShowsANoticeKeepsTheTokenAndStopsCallingUntilRetryAfter() async throws {
-        let test = try await TestApp()
-        var browser = try loggedIn(test)
-        try connect(&browser)
-        let retryAt = test.clock.now().addingTimeInterval(30)
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        test.attio.fail(
-            "/v2/tasks",
-            with: .status(
-                429, headers: ["retry-after": formatter.string(from: retryAt)],
-                body: #"{"status_code":429,"type":"rate_limit_error","code":"rate_limit_exceeded","message":"slow down"}"#))
-        let first = try browser.get("/")
-        #expect(first.status == .ok)
-        #expect(first.text.contains("Attio asked Taskr to slow down"))
-        #expect(first.text.contains("about 30 seconds"))
-        try browser.get("/")
-        try browser.get("/")
-        #expect(test.attio.requests(to: "/v2/tasks").count == 1, "no calls while Attio asked us to wait")
-        test.attio.fail("/v2/tasks", with: nil)
-        test.clock.advance(by: 29)
-        #expect(try browser.get("/").text.contains("about 1 seconds"), "still paused a second before Retry-After")
-        #expect(test.attio.requests(to: "/v2/tasks").count == 1)
+        #expect(try test.app.refresher.refreshDue() == 0, "fresh for 30 s")
+        #expect(test.attio.requests.count == calls, "no page called Attio")
         test.clock.advance(by: 1)
-        #expect(try browser.get("/").text.contains("Send invoice"), "called again once Retry-After has come")
+        let wanted = try test.integers("SELECT wanted FROM task_copies")
+        for _ in 0..<3 { #expect(try browser.get("/").text.contains("Updated 30 seconds ago.")) }
+        #expect(try test.integers("SELECT wanted FROM task_copies") == wanted.map { $0 + 1 }, "due once, not on every page")
+        #expect(test.attio.requests.count == calls)
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(try test.app.refresher.refreshDue() == 0, "once per falling due")
         #expect(test.attio.requests(to: "/v2/tasks").count == 2)
-        #expect(try test.count("attio_connections") == 1)
+        #expect(try browser.get("/").text.contains("Updated just now."))
+    }
+
+    @Test(arguments: StoreEngine.available) func everyTaskIsCopiedPageByPageAndShownFiftyAtATime(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
+        test.attio.setTasks(count: 1200)
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        #expect(test.attio.requests(to: "/v2/tasks").map(\.url.query) == ["limit=500&offset=0", "limit=500&offset=500", "limit=500&offset=1000"])
+        let first = try browser.get("/").text
+        #expect(first.components(separatedBy: "</li>").count - 1 == 50)
+        #expect(first.contains("1–50 of 800 open tasks"))
+        #expect(first.contains(#"<a href="/?page=2" rel="next">"#) && !first.contains(#"rel="prev""#))
+        #expect(first.contains("page 1 of 16"))
+        let last = try browser.get("/?page=16").text
+        #expect(last.contains("751–800 of 800 open tasks") && last.contains(#"<a href="/?page=15" rel="prev">"#) && !last.contains(#"rel="next""#))
+        #expect(try browser.get("/?page=17").text.contains("There is no page 17; the last is page 16."))
+        let all = try browser.get("/?show=all&page=24").text
+        #expect(all.contains("1151–1200 of 1200 tasks"))
+        #expect(all.contains(">Task number 3</span>"), "the oldest done task, last of all")
+        #expect(all.contains(#"href="/?show=all&amp;page=23""#))
+    }
+
+    @Test func aWorkspaceBeyondTheCapIsCutAndSaysSo() async throws {
+        let test = try await TestApp()
+        test.attio.setTasks(count: TaskCopy.maximumTasks + 1)
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        #expect(test.attio.requests(to: "/v2/tasks").count == TaskCopy.maximumTasks / TaskRefresher.pageSize)
+        let html = try browser.get("/?show=all").text
+        #expect(html.contains("Taskr keeps the first 5000 tasks of this workspace"))
+        #expect(html.contains("of 5000 tasks"))
+    }
+
+    @Test func mineAreTheTasksOfTheMemberWhoConnected() async throws {
+        let test = try await TestApp()
+        test.attio.setTasks(count: 10)  // m-1 has t-2, t-4, …, t-10; m-1 connected
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        let mine = try browser.get("/?show=all&assignee=me").text
+        #expect(mine.components(separatedBy: "</li>").count - 1 == 5)
+        #expect(!mine.contains(">Task number 1<") && mine.contains(">Task number 2<"))
+        #expect(mine.contains("<strong>Mine</strong>") && mine.contains(#"<a href="/?show=all">Anyone&#39;s</a>"#))
+        test.attio.setSelf(#"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme"}"#)
+        letCopiesGoStale(test)
+        try browser.get("/")
+        try test.app.refresher.refreshDue()
+        #expect(try browser.get("/?assignee=me").text.contains("Attio did not say which member connected Taskr"))
+    }
+
+    @Test(arguments: ["show=later", "assignee=you", "page=0", "page=-1", "page=abc", "page=1.5", "page=+2", "page=%202", "page=9999999999"])
+    func unknownFiltersAndBadPagesAre400(_ query: String) async throws {
+        let test = try await TestApp()
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        let response = try browser.get("/?\(query)")
+        #expect(response.status == .badRequest)
+        #expect(response.text.contains("must be"))
+    }
+
+    @Test func beforeTheFirstCopyThePageSaysFetchingAndReloadsItself() async throws {
+        let test = try await TestApp()
+        var browser = try loggedIn(test)
+        try connect(&browser, refreshing: false)
+        let waiting = try browser.get("/").text
+        #expect(waiting.contains("Fetching your tasks from Attio"))
+        #expect(waiting.contains(#"<meta http-equiv="refresh" content="2">"#))
+        #expect(test.attio.requests(to: "/v2/tasks").isEmpty)
+        #expect(try test.app.refresher.refreshDue() == 1)
+        let shown = try browser.get("/").text
+        #expect(shown.contains("No deadline") && !shown.contains("http-equiv"))
     }
 
     @Test(arguments: [FakeAttio.Failure.status(500), .status(503), .timeout, .malformedJSON])
-    func failureRendersTheHomePageWithANoticeAndKeepsTheToken(_ failure: FakeAttio.Failure) async throws {
+    func aFailedRefreshKeepsTheLastCopyWithTheReasonAndTheToken(_ failure: FakeAttio.Failure) async throws {
         let test = try await TestApp()
         var browser = try loggedIn(test)
         try connect(&browser)
+        letCopiesGoStale(test)
         test.attio.fail("/v2/tasks", with: failure)
+        try browser.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
+        let html = try browser.get("/").text
+        #expect(html.contains("No deadline"), "the last copy stays")
+        #expect(html.contains("so this list may be out of date"))
+        #expect(html.contains("Updated 30 seconds ago."))
+        #expect(html.contains("Disconnect Attio"))
+        #expect(try test.count("attio_connections") == 1)
+        test.attio.fail("/v2/tasks", with: nil)
+        test.clock.advance(by: TaskRefresher.backOff(0))
+        try browser.get("/")
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(!(try browser.get("/").text.contains("may be out of date")), "a good refresh clears the reason")
+    }
+
+    @Test func noAnswerBacksOffDoublingWhileThePageIsViewed() async throws {
+        let test = try await TestApp()
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        test.attio.fail("/v2/tasks", with: .timeout)
+        for wait in [TaskRefresher.backOff(0), TaskRefresher.backOff(1)] {
+            letCopiesGoStale(test)
+            try browser.get("/")
+            #expect(try test.app.refresher.refreshDue() == 1)
+            test.clock.advance(by: wait - 1)
+            try browser.get("/")
+            #expect(try test.app.refresher.refreshDue() == 0, "backing off \(wait) s")
+            test.clock.advance(by: 1)
+        }
+        #expect(TaskRefresher.backOff(0) == 5 && TaskRefresher.backOff(1) == 10 && TaskRefresher.backOff(20) == 300)
+    }
+
+    @Test(arguments: StoreEngine.available) func unauthorizedDropsTheTokenAndTheCopyAndOffersConnectAgain(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        letCopiesGoStale(test)
+        test.attio.fail(
+            "/v2/tasks", with: .status(401, body: #"{"status_code":401,"type":"auth_error","code":"unauthorized","message":"Token revoked"}"#))
+        try browser.get("/")
+        try test.app.refresher.refreshDue()
+        #expect(try test.count("attio_connections") == 0)
+        #expect(try test.count("task_copies") == 0)
         let response = try browser.get("/")
         #expect(response.status == .ok)
-        #expect(response.text.contains("Welcome to Taskr!"))
-        #expect(response.text.contains("Attio is not answering properly right now"))
-        #expect(response.text.contains("Disconnect Attio"))
+        #expect(response.text.contains(#"href="/integrations/attio/connect""#))
+        #expect(!response.text.contains("No deadline"))
+    }
+
+    @Test func aRateLimitPausesRefreshesUntilRetryAfterAndKeepsTheCopy() async throws {
+        let test = try await TestApp()
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        letCopiesGoStale(test)
+        test.attio.fail(
+            "/v2/tasks",
+            with: .status(
+                429, headers: ["retry-after": "30"],
+                body: #"{"status_code":429,"type":"rate_limit_error","code":"rate_limit_exceeded","message":"slow down"}"#))
+        try browser.get("/")
+        try test.app.refresher.refreshDue()
+        let paused = try browser.get("/").text
+        #expect(paused.contains("Attio asked Taskr to slow down") && paused.contains("No deadline"))
+        test.attio.fail("/v2/tasks", with: nil)
+        test.clock.advance(by: 29)
+        try browser.get("/")
+        #expect(try test.app.refresher.refreshDue() == 0, "paused until Retry-After")
+        #expect(test.attio.requests(to: "/v2/tasks").count == 2)
+        test.clock.advance(by: 1)
+        #expect(try test.app.refresher.refreshDue() == 1)
+        #expect(!(try browser.get("/").text.contains("slow down")))
         #expect(try test.count("attio_connections") == 1)
     }
 
-    @Test func membersFailingStillShowsTasks() async throws {
+    @Test func membersFailingStillCopiesTheTasks() async throws {
         let test = try await TestApp()
+        test.attio.fail("/v2/workspace_members", with: .timeout)
         var browser = try loggedIn(test)
         try connect(&browser)
-        test.attio.fail("/v2/workspace_members", with: .timeout)
-        let html = try browser.get("/").text
+        let html = try browser.get("/?show=all").text
         #expect(html.contains("Send invoice"))
         #expect(html.contains("for Unknown member"))
     }
 
-    @Test func emptyTaskListSaysSo() async throws {
+    @Test func anEmptyWorkspaceSaysSo() async throws {
         let test = try await TestApp()
+        test.attio.setTasks(#"{"data":[]}"#)
         var browser = try loggedIn(test)
         try connect(&browser)
-        test.attio.setTasks(#"{"data":[]}"#)
-        #expect(try browser.get("/").text.contains("No tasks in this workspace yet."))
+        #expect(try browser.get("/").text.contains("No open tasks in this workspace."))
+        #expect(try browser.get("/?show=all").text.contains("No tasks in this workspace yet."))
+    }
+
+    /// Customer data: the copy is sealed; no task text in the file, its WAL or the log.
+    @Test func theCopyIsSealedAtRest() async throws {
+        let test = try await TestApp()
+        test.attio.setTasks(count: 3)
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        #expect(try browser.get("/?show=all").text.contains("Task number 2"))
+        let bytes = try test.databaseBytes()
+        #expect(bytes.range(of: Data("Task number".utf8)) == nil)
+        #expect(!test.logs.text.contains("Task number"))
+        let sealed = try #require(try test.database.blobs("SELECT sealed_copy FROM task_copies").first)
+        let other = TokenSealer(current: test.secretKey, previous: [])
+        #expect(other.open(TokenSealer.Sealed(keyID: test.secretKey.id, bytes: sealed), userID: 2, for: .taskCopy) == nil, "bound to its user")
+        #expect(other.open(TokenSealer.Sealed(keyID: test.secretKey.id, bytes: sealed), userID: 1) == nil, "not a token")
+        #expect(other.open(TokenSealer.Sealed(keyID: test.secretKey.id, bytes: sealed), userID: 1, for: .taskCopy) != nil)
+    }
+
+    @Test(arguments: StoreEngine.available) func disconnectingAndDeletingTheAccountDropTheCopy(engine: StoreEngine) async throws {
+        let test = try await TestApp(engine: engine)
+        var ann = try loggedIn(test, "ann")
+        try connect(&ann)
+        var bob = try loggedIn(test, "bob")
+        try connect(&bob)
+        #expect(try test.count("task_copies") == 2)
+        try ann.post("/integrations/attio/disconnect", [], csrfFrom: "/")
+        #expect(try test.integers("SELECT user_id FROM task_copies") == [2])
+        try bob.post("/account/delete", [("password", "correct horse")], csrfFrom: "/account")
+        #expect(try test.count("task_copies") == 0)
+    }
+
+    /// With the refresher running (as in `taskr serve`), the callback waits
+    /// for the first copy, so the person lands on their tasks.
+    @Test(.timeLimit(.minutes(1))) func theCallbackLandsOnTheTasks() async throws {
+        let test = try await TestApp()
+        test.app.startRefreshing(threads: 1)
+        defer { test.app.stopRefreshing(waiting: 5) }
+        var browser = try loggedIn(test)
+        #expect(try connect(&browser, refreshing: false).status == .seeOther)
+        #expect(try browser.get("/").text.contains("No deadline"))
     }
 
     @Test(arguments: [
@@ -211,7 +289,12 @@ struct AttioTasksTests {
         ("soon", "soon"),
     ])
     func deadlinesAreFormatted(_ raw: String, _ shown: String) {
-        #expect(TaskFeed.formatDeadline(raw) == shown)
+        #expect(TaskCopy.Task.formatDeadline(raw) == shown)
+    }
+
+    @Test(arguments: [(0.0, "just now"), (12, "12 seconds ago"), (61, "1 minute ago"), (7300, "2 hours ago"), (200_000, "2 days ago")])
+    func agesAreWords(_ seconds: TimeInterval, _ words: String) {
+        #expect(TaskBoard.age(seconds) == words)
     }
 
     @Test func retryAfterReadsHTTPDatesAndSeconds() {
@@ -233,9 +316,6 @@ struct AttioTasksTests {
     }
 }
 
-/// A user logged in and connected to the fake Attio.
-private func connectedUser(_ test: TestApp, _ name: String) throws -> Browser {
-    var browser = try loggedIn(test, name)
-    try connect(&browser)
-    return browser
+extension TestApp {
+    func integers(_ sql: String) throws -> [Int64] { try database.integers(sql) }
 }

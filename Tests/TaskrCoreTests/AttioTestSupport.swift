@@ -19,10 +19,19 @@ func oauthState(in response: Response) -> String? {
     response.headers["Location"].flatMap { URLComponents(string: $0)?.queryItems?.first { $0.name == "state" }?.value }
 }
 
-/// Connects the browser's user through the fake Attio: connect, then the callback with a code.
+/// Connects the browser's user through the fake Attio: connect, then the
+/// callback with a code; then, unless told not to, the refresher takes the
+/// first copy (as `taskr serve`'s callback waits for it).
 @discardableResult
-func connect(_ browser: inout Browser) throws -> Response {
+func connect(_ browser: inout Browser, refreshing: Bool = true) throws -> Response {
     let redirect = try browser.get("/integrations/attio/connect")
     let state = try #require(oauthState(in: redirect))
-    return try browser.get("/integrations/attio/callback?code=the-code&state=\(state)")
+    let response = try browser.get("/integrations/attio/callback?code=the-code&state=\(state)")
+    if refreshing { try browser.app.refresher.refreshDue() }
+    return response
+}
+
+/// Every copy falls stale: the clock moves past the freshness interval.
+func letCopiesGoStale(_ test: TestApp) {
+    test.clock.advance(by: TaskRefresher.freshness)
 }

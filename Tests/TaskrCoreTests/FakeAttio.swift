@@ -21,7 +21,8 @@ final class FakeAttio: HTTPClient {
         var requests: [OutboundRequest] = []
         var failures: [String: Failure] = [:]
         var tasksJSON = FakeAttio.defaultTasks
-        var selfJSON = #"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme <Corp>","workspace_slug":"acme"}"#
+        var selfJSON =
+            #"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme <Corp>","workspace_slug":"acme","authorized_by_workspace_member_id":"m-1"}"#
         var membersJSON = FakeAttio.defaultMembers
         var issuedTokens = 0
         var onExchange: (@Sendable () -> Void)?
@@ -72,11 +73,38 @@ final class FakeAttio: HTTPClient {
         case "/v2/workspace_members":
             return json(state.withLock { $0.membersJSON })
         case "/v2/tasks":
-            return json(state.withLock { $0.tasksJSON })
+            return json(Self.page(of: state.withLock { $0.tasksJSON }, request.url))
         default:
             return OutboundResponse(
                 status: 404, body: Data(#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no"}"#.utf8))
         }
+    }
+
+    /// `count` tasks, `t-1`…, open but every third, deadlines in task
+    /// order for the open ones, the first member assigned to every other.
+    func setTasks(count: Int) {
+        let tasks = (1...max(1, count)).prefix(count).map { number in
+            let assignees = number % 2 == 0 ? #"[{"referenced_actor_type":"workspace-member","referenced_actor_id":"m-1"}]"# : "[]"
+            let deadline = String(format: "\"2027-01-01T00:00:%02d.000000000Z\"", number % 60)
+            return #"{"id":{"workspace_id":"ws-1","task_id":"t-\#(number)"},"content_plaintext":"Task number \#(number)","#
+                + #""deadline_at":\#(number % 3 == 0 ? "null" : deadline),"is_completed":\#(number % 3 == 0),"assignees":\#(assignees),"#
+                + #""created_at":"2026-11-01T10:00:00.\#(String(format: "%09d", number))Z"}"#
+        }
+        setTasks(#"{"data":[\#(tasks.joined(separator: ","))]}"#)
+    }
+
+    /// The page `limit`/`offset` of `url` asks for, as Attio pages; the
+    /// text as it is when it is not a task list (malformed on purpose).
+    private static func page(of json: String, _ url: URL) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let tasks = object["data"] as? [Any]
+        else { return json }
+        let query = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []
+        let limit = query.first { $0.name == "limit" }?.value.flatMap(Int.init) ?? 500
+        let offset = query.first { $0.name == "offset" }?.value.flatMap(Int.init) ?? 0
+        let page = Array(tasks.dropFirst(offset).prefix(limit))
+        let data = (try? JSONSerialization.data(withJSONObject: ["data": page])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 
     private func json(_ text: String) -> OutboundResponse {

@@ -148,14 +148,17 @@ struct DatabaseCopyTests {
                 AttioConnection(
                     userID: ada.id, sealedToken: sealer.seal("attio-token-of-ada", userID: ada.id), workspaceID: "w", workspaceName: "Ada's",
                     connectedAt: now))
+            let claim = try #require(try stores.taskCopies.claim(holder: "h", at: now, leaseUntil: now.addingTimeInterval(20)))
+            let copy = SealedTaskCopy(userID: ada.id, version: 42, sealed: sealer.seal(Array("ada's tasks".utf8), userID: ada.id, for: .taskCopy))
+            #expect(try stores.taskCopies.finish(claim, copy: copy, at: now))
             try stores.oauthStates.insert(stateHash: [9], sessionHash: [3], at: now)
             _ = try LoginThrottle(store: stores.loginThrottle).admit(usernameKey: "bob", address: "192.0.2.1", now: now)
 
             try withTemporaryPostgresSchema { uri in
                 let target = try PostgresDatabase(conninfo: uri, migrating: false)
                 let report = try DatabaseCopy.copy(from: sqlite, to: target)
-                #expect(report.rows.map(\.table) == ["users", "sessions", "attio_connections", "oauth_states", "login_throttle"])
-                #expect(report.rows.map(\.count) == [2, 2, 1, 1, 3])
+                #expect(report.rows.map(\.table) == ["users", "sessions", "attio_connections", "oauth_states", "login_throttle", "task_copies"])
+                #expect(report.rows.map(\.count) == [2, 2, 1, 1, 3, 1])
 
                 let copied = TaskrDatabase.postgres(target).stores
                 let record = try #require(try copied.sessions.session(idHash: session.idHash))
@@ -164,6 +167,10 @@ struct DatabaseCopyTests {
                 let sealed = try #require(record.attio?.sealedToken)
                 #expect(sealer.open(sealed, userID: ada.id)?.token == "attio-token-of-ada")
                 #expect(try copied.sessions.sessions(userID: ada.id).first?.clientLabel == "Safari on macOS")
+                let copiedTasks = try #require(try copied.taskCopies.sealedCopy(userID: ada.id))
+                #expect(
+                    copiedTasks.version == 42 && sealer.open(copiedTasks.sealed, userID: ada.id, for: .taskCopy)?.bytes == Array("ada's tasks".utf8))
+                #expect(record.taskCopy?.version == 42)
                 #expect(try copied.oauthStates.consume(stateHash: [9])?.sessionHash == [3])
                 #expect(try copied.loginThrottle.clear(usernameDigest: ThrottleKeys.usernameDigest("bob")) == 2)
                 // New accounts continue after the copied ids.

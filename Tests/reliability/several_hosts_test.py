@@ -319,7 +319,7 @@ def main():
         # -- start-up ----------------------------------------------------
         applied = site.cluster.query("SELECT name FROM taskr_migrations ORDER BY name").split()
         checks.check(f"three hosts starting at once applied each migration exactly once ({', '.join(applied)})",
-                     applied == ["v1-to-v4-schema", "v5-attio-pauses"], str(applied))
+                     applied == ["v1-to-v4-schema", "v5-attio-pauses", "v6-task-copies"], str(applied))
 
         # -- one person across three hosts --------------------------------
         first = Browser(door[1])

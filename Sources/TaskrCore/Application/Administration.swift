@@ -38,13 +38,15 @@ public struct Administration: Sendable {
         public let liveSessions: Int
         /// Attio connections per key id, with what that key is here.
         public let connectionsByKey: [KeyCount]
+        /// Task copies per key id, likewise.
+        public let taskCopiesByKey: [KeyCount]
         public let databaseAnswers: Bool
 
         public struct KeyCount: Sendable, Equatable {
             public let keyID: String
             /// "current", "previous" or "unknown" (no configured key).
             public let role: String
-            public let connections: Int
+            public let count: Int
         }
 
         /// Everything that is wrong, in words; empty when all is well.
@@ -58,7 +60,10 @@ public struct Administration: Sendable {
                 problems.append("migrations from a newer taskr: \(migrations.unknown.sorted().joined(separator: ", "))")
             }
             for count in connectionsByKey where count.role == "unknown" {
-                problems.append("\(count.connections) Attio token(s) under key \(count.keyID), which no configured key matches")
+                problems.append("\(count.count) Attio token(s) under key \(count.keyID), which no configured key matches")
+            }
+            for count in taskCopiesByKey where count.role == "unknown" {
+                problems.append("\(count.count) task copies under key \(count.keyID), which no configured key matches")
             }
             return problems
         }
@@ -68,17 +73,22 @@ public struct Administration: Sendable {
         let migrations = try database.migrationState()
         // Counted only on a schema this build reads the same way.
         guard migrations.pending.isEmpty, migrations.unknown.isEmpty else {
-            return CheckReport(migrations: migrations, users: 0, liveSessions: 0, connectionsByKey: [], databaseAnswers: database.isAvailable())
+            return CheckReport(
+                migrations: migrations, users: 0, liveSessions: 0, connectionsByKey: [], taskCopiesByKey: [],
+                databaseAnswers: database.isAvailable())
         }
         let summaries = try userSummaries()
-        var byKey: [String: Int] = [:]
-        for summary in summaries { if let keyID = summary.attioKeyID { byKey[keyID, default: 0] += 1 } }
         return CheckReport(
             migrations: migrations, users: summaries.count, liveSessions: summaries.reduce(0) { $0 + $1.liveSessions },
-            connectionsByKey: byKey.sorted { $0.key < $1.key }.map {
-                CheckReport.KeyCount(keyID: $0.key, role: role(of: $0.key), connections: $0.value)
-            },
+            connectionsByKey: countByKey(summaries.compactMap(\.attioKeyID)),
+            taskCopiesByKey: countByKey(try services.stores.taskCopies.allSealed().map(\.sealed.keyID)),
             databaseAnswers: database.isAvailable())
+    }
+
+    private func countByKey(_ keyIDs: [String]) -> [CheckReport.KeyCount] {
+        Dictionary(keyIDs.map { ($0, 1) }, uniquingKeysWith: +).sorted { $0.key < $1.key }.map {
+            CheckReport.KeyCount(keyID: $0.key, role: role(of: $0.key), count: $0.value)
+        }
     }
 
     private func role(of keyID: String) -> String {
@@ -90,43 +100,59 @@ public struct Administration: Sendable {
 
     public struct ResealReport: Sendable, Equatable {
         public let currentKeyID: String
-        /// Tokens re-sealed under the current key, per old key id.
-        public let resealed: [String: Int]
-        public let alreadyCurrent: Int
-        /// Users whose token no configured key opens: left in place.
-        public let unopenable: [Int64]
-        /// Users whose token changed while this ran (a reconnect): left to the new one.
-        public let changedMeanwhile: [Int64]
+        public let tokens: Tally
+        public let taskCopies: Tally
+
+        /// What became of one kind of sealed value.
+        public struct Tally: Sendable, Equatable {
+            /// Re-sealed under the current key, per old key id.
+            public var resealed: [String: Int] = [:]
+            public var alreadyCurrent = 0
+            /// Users whose value no configured key opens: left in place.
+            public var unopenable: [Int64] = []
+            /// Users whose value changed while this ran (a reconnect, a refresh): left to the new one.
+            public var changedMeanwhile: [Int64] = []
+
+            /// Re-seals `sealed` of user `userID` (for `purpose`) through `replace`, unless it is current already.
+            mutating func reseal(
+                _ sealed: TokenSealer.Sealed, of userID: Int64, for purpose: TokenSealer.Purpose, with sealer: TokenSealer,
+                replace: (TokenSealer.Sealed) throws -> Bool
+            ) throws {
+                guard let (bytes, needsReseal) = sealer.open(sealed, userID: userID, for: purpose) else {
+                    unopenable.append(userID)
+                    return
+                }
+                guard needsReseal else {
+                    alreadyCurrent += 1
+                    return
+                }
+                if try replace(sealer.seal(bytes, userID: userID, for: purpose)) {
+                    resealed[sealed.keyID, default: 0] += 1
+                } else {
+                    changedMeanwhile.append(userID)
+                }
+            }
+        }
     }
 
-    /// Re-seals every token not under the current key.
+    /// Re-seals every token and task copy not under the current key.
     /// - Throws: ``AdministrationError/noKey`` when there is no current key.
     public func reseal() throws -> ResealReport {
         guard let currentKey else { throw AdministrationError.noKey }
         let sealer = TokenSealer(current: currentKey, previous: settings.previousSecretKeys)
         let connections = services.stores.attioConnections
-        var resealed: [String: Int] = [:]
-        var alreadyCurrent = 0
-        var unopenable: [Int64] = []
-        var changed: [Int64] = []
+        let copies = services.stores.taskCopies
+        var tokens = ResealReport.Tally()
         for connection in try connections.all() {
-            let old = connection.sealedToken
-            guard let (token, needsReseal) = sealer.open(old, userID: connection.userID) else {
-                unopenable.append(connection.userID)
-                continue
-            }
-            guard needsReseal else {
-                alreadyCurrent += 1
-                continue
-            }
-            if try connections.replaceSealedToken(userID: connection.userID, old, with: sealer.seal(token, userID: connection.userID)) {
-                resealed[old.keyID, default: 0] += 1
-            } else {
-                changed.append(connection.userID)
+            try tokens.reseal(connection.sealedToken, of: connection.userID, for: .token, with: sealer) {
+                try connections.replaceSealedToken(userID: connection.userID, connection.sealedToken, with: $0)
             }
         }
-        return ResealReport(
-            currentKeyID: currentKey.id, resealed: resealed, alreadyCurrent: alreadyCurrent, unopenable: unopenable, changedMeanwhile: changed)
+        var taskCopies = ResealReport.Tally()
+        for copy in try copies.allSealed() {
+            try taskCopies.reseal(copy.sealed, of: copy.userID, for: .taskCopy, with: sealer) { try copies.replaceSealed(copy, with: $0) }
+        }
+        return ResealReport(currentKeyID: currentKey.id, tokens: tokens, taskCopies: taskCopies)
     }
 
     // MARK: users

@@ -19,8 +19,8 @@ public struct Application: Sendable {
     private let services: Services
     private let views: Views
 
-    /// The home page's Attio part (tests look at its caches).
-    var taskFeed: TaskFeed { services.taskFeed }
+    /// Keeps the task copies fresh (tests call ``TaskRefresher/refreshDue()``).
+    var refresher: TaskRefresher { services.taskRefresher }
     /// The Argon2id queue (tests hold its permits to fill it).
     var passwords: PasswordService { services.passwords }
     /// The Attio call gate (tests watch calls waiting for a slot).
@@ -94,13 +94,25 @@ public struct Application: Sendable {
         return Self.notCached(page(for: Self.busy))
     }
 
+    /// Starts the task refresher's threads (`taskr serve`): never FastCGI workers.
+    public func startRefreshing(threads: Int) {
+        services.taskRefresher.start(threads: threads)
+    }
+
+    /// Stops the refresher threads, waiting up to `wait` seconds; a refresh
+    /// still waiting on Attio then is abandoned, and its lease runs out.
+    /// - Returns: whether every thread stopped in time.
+    @discardableResult
+    public func stopRefreshing(waiting wait: TimeInterval) -> Bool {
+        services.taskRefresher.stop(waiting: wait)
+    }
+
     /// Deletes expired sessions, OAuth states and stale login failures. Run
     /// from a timer, not on the request path.
     public func removeExpiredData() throws {
         let sessionsRemoved = try services.sessions.removeExpired()
         try services.throttle.removeStale(now: services.clock.now())
         try services.attioConnector.removeExpiredStates()
-        services.taskFeed.removeExpired()
         services.logger.debug("housekeeping: removed \(sessionsRemoved) expired session(s)")
     }
 
@@ -118,6 +130,7 @@ public struct Application: Sendable {
                 context.session = found.session
                 context.user = found.user
                 context.attio = found.attio
+                context.taskCopy = found.taskCopy
             }
             sessionKnown = true
             if request.method == .post {

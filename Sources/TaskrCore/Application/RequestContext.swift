@@ -8,6 +8,8 @@ struct RequestContext: Sendable {
     var user: User?
     /// The logged-in user's Attio connection, read with the session.
     var attio: AttioConnection?
+    /// The state of that connection's task copy, read with it.
+    var taskCopy: TaskCopyState?
     /// The decoded form of a POST (already CSRF-checked); empty otherwise.
     var form = Parameters()
     /// Whether the visitor came over TLS: cookies get `Secure`.

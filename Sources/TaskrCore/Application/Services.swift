@@ -16,7 +16,8 @@ struct Services: Sendable {
     let credentials: CredentialCheck
     let securityLog: SecurityLog
     let attioGate: AttioGate
-    let taskFeed: TaskFeed
+    let taskRefresher: TaskRefresher
+    let taskBoard: TaskBoard
     let attioConnector: AttioConnector
     let health: TaskrDatabase
     let clock: any WallClock
@@ -47,17 +48,19 @@ struct Services: Sendable {
         let sealer = TokenSealer(current: secretKey, previous: settings.previousSecretKeys)
         let client = AttioClient(settings: settings.attio, http: http, clock: clock)
         attioGate = AttioGate(maxConcurrentCalls: concurrentAttioCalls, clock: clock, logger: logger)
-        taskFeed = TaskFeed(
-            client: client, gate: attioGate, sealer: sealer, connections: stores.attioConnections, clock: clock, logger: logger)
+        taskRefresher = TaskRefresher(
+            client: client, gate: attioGate, sealer: sealer, copies: stores.taskCopies, connections: stores.attioConnections,
+            clock: clock, random: random, logger: logger)
+        taskBoard = TaskBoard(copies: stores.taskCopies, sealer: sealer, refresher: taskRefresher, clock: clock, logger: logger)
         attioConnector = AttioConnector(
-            settings: settings.attio, client: client, gate: attioGate, feed: taskFeed, sealer: sealer,
+            settings: settings.attio, client: client, gate: attioGate, refresher: taskRefresher, sealer: sealer,
             connections: stores.attioConnections, states: stores.oauthStates, clock: clock, random: random, logger: logger)
     }
 
     /// The controllers, each with its own routes, rendering with `views`.
     func controllers(views: Views) -> [any Controller] {
         [
-            HomeController(views: views, feed: taskFeed),
+            HomeController(views: views, board: taskBoard),
             HealthController(database: health, clock: clock),
             SignupController(
                 form: AccountForm(kind: .signup, views: views, sessions: sessions), users: stores.users, passwords: passwords,

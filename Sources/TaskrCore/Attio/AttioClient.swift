@@ -57,9 +57,10 @@ struct AttioClient: Sendable {
         }
     }
 
-    /// `GET /v2/tasks?limit=10`.
-    func tasks(token: String, timeout: TimeInterval) throws(AttioFailure) -> [AttioModels.Task] {
-        try decode(AttioModels.TaskList.self, from: get("v2/tasks?limit=10", token: token, timeout: timeout)).data
+    /// One page of `GET /v2/tasks?limit=…&offset=…` (Attio gives no total:
+    /// a page shorter than `limit` is the last).
+    func tasks(token: String, limit: Int, offset: Int, timeout: TimeInterval) throws(AttioFailure) -> [AttioModels.Task] {
+        try decode(AttioModels.TaskList.self, from: get("v2/tasks?limit=\(limit)&offset=\(offset)", token: token, timeout: timeout)).data
     }
 
     /// `GET /v2/self`: the workspace the token belongs to.

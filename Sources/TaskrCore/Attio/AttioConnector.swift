@@ -9,11 +9,14 @@ struct AttioConnector: Sendable {
     static let stateLifetime: TimeInterval = 10 * 60
     /// How long a connection step waits for a free slot of the gate.
     static let slotWait: TimeInterval = 2
+    /// How long the callback waits for the first task copy, so the person
+    /// lands on their tasks (else on "fetching your tasks").
+    static let firstCopyWait: TimeInterval = 5
 
     let settings: AttioSettings
     let client: AttioClient
     let gate: AttioGate
-    let feed: TaskFeed
+    let refresher: TaskRefresher
     let sealer: TokenSealer
     let connections: any AttioConnectionStore
     let states: any OAuthStateStore
@@ -62,11 +65,15 @@ struct AttioConnector: Sendable {
             revoke(token, of: user, why: "it could not be stored")
             throw error
         }
-        // A new token may open another workspace: nothing of the old one is reused.
-        forget(userID: user.id)
+        // Saving reset the task copy (a new token may open another
+        // workspace) and made the first one due: the refresher takes it now.
+        refresher.wake()
         logger.info("connected user \(user.id) to Attio")
         if let previous, let (old, _) = sealer.open(previous.sealedToken, userID: user.id), old != token {
             revoke(old, of: user, why: "a new connection replaced it")
+        }
+        if refresher.isRunning, !refresher.waitForCopy(userID: user.id, timeout: Self.firstCopyWait) {
+            logger.info("the first task copy of user \(user.id) is not there yet; the page will show it when it is")
         }
     }
 
@@ -75,8 +82,7 @@ struct AttioConnector: Sendable {
         if let connection = try connections.connection(userID: user.id), let (token, _) = sealer.open(connection.sealedToken, userID: user.id) {
             revoke(token, of: user, why: "the user disconnected")
         }
-        try connections.delete(userID: user.id)
-        forget(userID: user.id)
+        try connections.delete(userID: user.id)  // and, with it, the task copy
         logger.info("disconnected user \(user.id) from Attio")
     }
 
@@ -95,9 +101,5 @@ struct AttioConnector: Sendable {
         } catch {
             logger.warning("revoking an Attio token of user \(user.id) (\(why)) failed: \(error.summary)")
         }
-    }
-
-    private func forget(userID: Int64) {
-        feed.forget(userID: userID)
     }
 }

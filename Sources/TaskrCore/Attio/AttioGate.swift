@@ -51,12 +51,23 @@ final class AttioGate: Sendable {
     /// Runs one call to Attio for user `caller`.
     /// - Parameter wait: how long to wait for a free slot (seconds): none
     ///   for the home page, a little for the steps a person waits on.
+    ///   - takingASlot: false for the task refresher, which runs on threads
+    ///     of its own: its calls count as evidence for the breaker (and are
+    ///     refused while it is open) but need no worker's slot.
     /// - Throws: ``AttioFailure/busy`` without calling: at once while the
     ///   breaker is open (or its one probe is under way), or when no slot
     ///   frees up within `wait`.
-    func call<T>(for caller: Int64, waiting wait: TimeInterval = 0, _ body: () throws(AttioFailure) -> T) throws(AttioFailure) -> T {
-        guard let probe = admit(), takeSlot(waiting: wait) else { throw .busy }
-        defer { slots.signal() }
+    func call<T>(
+        for caller: Int64, waiting wait: TimeInterval = 0, takingASlot: Bool = true, _ body: () throws(AttioFailure) -> T
+    ) throws(AttioFailure) -> T {
+        guard let probe = admit() else { throw .busy }
+        if takingASlot {
+            guard takeSlot(waiting: wait) else {
+                if probe { breaker.withLock { $0.probing = false } }  // the probe was never made: another may be
+                throw .busy
+            }
+        }
+        defer { if takingASlot { slots.signal() } }
         do {
             let value = try body()
             answered(probe: probe)

@@ -13,11 +13,16 @@ enum AttioModels {
     }
 
     struct Task: Decodable {
+        struct ID: Decodable {
+            let taskId: String
+        }
+        let id: ID
         let contentPlaintext: String
         /// ISO 8601 with nine fractional digits, a bare date, or null.
         let deadlineAt: String?
         let isCompleted: Bool
         let assignees: [Assignee]
+        let createdAt: String?
     }
 
     struct Assignee: Decodable {
@@ -30,6 +35,8 @@ enum AttioModels {
         let active: Bool
         let workspaceId: String?
         let workspaceName: String?
+        /// The member who connected the app.
+        let authorizedByWorkspaceMemberId: String?
     }
 
     /// `GET /v2/workspace_members`.

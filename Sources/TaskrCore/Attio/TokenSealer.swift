@@ -17,8 +17,19 @@ struct TokenSealer: Sendable {
         let bytes: [UInt8]
     }
 
+    /// What a sealed value is for: part of its associated data, so a
+    /// sealed token never opens as a task copy, nor the other way round.
+    enum Purpose: String, Sendable {
+        case token = "attio token"
+        case taskCopy = "task copy"
+    }
+
     func seal(_ token: String, userID: Int64) -> Sealed {
-        Sealed(keyID: current.id, bytes: current.seal(Array(token.utf8), associatedData: Self.associatedData(userID)))
+        seal(Array(token.utf8), userID: userID, for: .token)
+    }
+
+    func seal(_ bytes: [UInt8], userID: Int64, for purpose: Purpose) -> Sealed {
+        Sealed(keyID: current.id, bytes: current.seal(bytes, associatedData: Self.associatedData(userID, purpose)))
     }
 
     /// Whether one of our keys sealed `sealed` (by its key id). A token under
@@ -31,14 +42,23 @@ struct TokenSealer: Sendable {
     /// The token, and whether it was sealed under a previous key (so the
     /// caller re-seals it); nil when no key we have opens it.
     func open(_ sealed: Sealed, userID: Int64) -> (token: String, needsReseal: Bool)? {
-        guard let key = ([current] + previous).first(where: { $0.id == sealed.keyID }),
-            let bytes = try? key.open(sealed.bytes, associatedData: Self.associatedData(userID)),
+        guard let (bytes, needsReseal) = open(sealed, userID: userID, for: .token),
             let token = String(validating: bytes, as: UTF8.self)
         else { return nil }
-        return (token, key.id != current.id)
+        return (token, needsReseal)
     }
 
-    private static func associatedData(_ userID: Int64) -> [UInt8] {
-        Array("taskr attio token v1 user:\(userID)".utf8)
+    /// The bytes sealed for `purpose`, and whether a previous key sealed
+    /// them; nil when no key we have opens them.
+    func open(_ sealed: Sealed, userID: Int64, for purpose: Purpose) -> (bytes: [UInt8], needsReseal: Bool)? {
+        guard let key = ([current] + previous).first(where: { $0.id == sealed.keyID }),
+            let bytes = try? key.open(sealed.bytes, associatedData: Self.associatedData(userID, purpose))
+        else { return nil }
+        return (bytes, key.id != current.id)
+    }
+
+    /// `taskr attio token v1 user:7`: the form tokens were sealed with from the start.
+    private static func associatedData(_ userID: Int64, _ purpose: Purpose) -> [UInt8] {
+        Array("taskr \(purpose.rawValue) v1 user:\(userID)".utf8)
     }
 }

@@ -1,30 +1,34 @@
 import HTTP
 
-/// `GET /`: the home page, logged out or logged in (with the user's Attio tasks).
+/// `GET /`: the home page, logged out or logged in (with the user's Attio
+/// tasks, from Taskr's copy: never a call to Attio).
 struct HomeController: Controller {
     let views: Views
-    let feed: TaskFeed
+    let board: TaskBoard
     /// The logged-out page is the same for everyone: rendered once.
     private let loggedOut: Response
     /// A logged-in page depends only on these; the same ones come back on
-    /// every visit of a session.
+    /// every visit of a session (until the copy or its age in words changes).
     private struct Inputs: Hashable, Sendable {
         let user: User
         let csrf: String
-        let attio: Dashboard
+        let board: Board
     }
-    private let pages = RenderCache<Inputs>(capacity: 1024)
+    private let pages = BoundedCache<Inputs, String>(capacity: 1024)
 
-    init(views: Views, feed: TaskFeed) {
+    init(views: Views, board: TaskBoard) {
         self.views = views
-        self.feed = feed
+        self.board = board
         self.loggedOut = .html(views.home(user: nil, csrf: nil))
     }
 
     func show(_ request: Request, _ context: inout RequestContext) throws -> Response {
         guard let user = context.user, let session = context.session else { return loggedOut }
-        let inputs = Inputs(user: user, csrf: session.csrfToken, attio: try feed.dashboard(for: user, connection: context.attio))
-        return .html(pages.page(for: inputs) { views.home(user: $0.user, csrf: $0.csrf, attio: $0.attio) })
+        let query = try TaskQuery(request.query)
+        let inputs = Inputs(
+            user: user, csrf: session.csrfToken,
+            board: try board.board(for: user, connection: context.attio, copy: context.taskCopy, query: query))
+        return .html(pages.value(for: inputs) { views.home(user: $0.user, csrf: $0.csrf, board: $0.board) })
     }
 }
 

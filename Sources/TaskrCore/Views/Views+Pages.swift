@@ -4,12 +4,12 @@ import Mustache
 extension Views {
     /// `GET /`: logged out, or logged in as `user` (with the forms' token)
     /// and what there is to show of Attio.
-    func home(user: User?, csrf: String?, attio: Dashboard = .notConnected) -> String {
+    func home(user: User?, csrf: String?, board: Board = .notConnected) -> String {
         render(
             "home",
             HomePage(
                 user: user.map { user in
-                    HomePage.LoggedIn(username: user.username, csrf: csrf ?? "", attio: attio)
+                    HomePage.LoggedIn(username: user.username, csrf: csrf ?? "", attio: board)
                 }))
     }
 
@@ -55,7 +55,7 @@ private struct HomePage: MustacheParent {
     struct LoggedIn: MustacheParent {
         let username: String
         let csrf: String
-        let attio: Dashboard
+        let attio: Board
 
         func child(named name: String) -> Any? {
             switch name {
@@ -74,28 +74,89 @@ private struct HomePage: MustacheParent {
     }
 }
 
-extension Dashboard: MustacheParent {
+extension Board: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
         case "isConnected": isConnected
         case "workspaceName": workspaceName
+        case "isFetching": isFetching
+        case "isUnreadable": isUnreadable
+        case "updated": updated
+        case "notice": failure?.words
+        case "isTruncated": isTruncated
+        case "truncatedAt": TaskCopy.maximumTasks
+        case "memberUnknown": memberUnknown
         case "hasTasks": !tasks.isEmpty
         case "tasks": tasks
-        case "notice": notice?.words
+        case "emptyWords": emptyWords
+        case "summary": total == 0 ? nil : "\(first)–\(first + tasks.count - 1) of \(total) \(noun)"
+        case "filters": filters
+        case "previous": query.page > 1 ? query.link(page: min(query.page - 1, pageCount)) : nil
+        case "next": query.page < pageCount ? query.link(page: query.page + 1) : nil
+        case "pageWords": pageCount > 1 ? "page \(min(query.page, pageCount)) of \(pageCount)" : nil
         default: nil
         }
     }
+
+    private var first: Int { (query.page - 1) * TaskQuery.pageSize + 1 }
+
+    private var noun: String {
+        switch query.show {
+        case .open: "open tasks"
+        case .done: "done tasks"
+        case .all: "tasks"
+        }
+    }
+
+    /// Why no task is listed.
+    private var emptyWords: String? {
+        guard tasks.isEmpty else { return nil }
+        if total > 0 { return "There is no page \(query.page); the last is page \(pageCount)." }
+        if memberUnknown { return "Attio did not say which member connected Taskr, so no task can be shown as yours." }
+        return switch (query.show, query.assignee) {
+        case (.open, .anyone): "No open tasks in this workspace."
+        case (.done, .anyone): "No done tasks in this workspace."
+        case (.all, .anyone): "No tasks in this workspace yet."
+        case (_, .me): "No \(noun) assigned to you."
+        }
+    }
+
+    /// The filter links: each show and assignee value, the current one marked.
+    private var filters: [[String: Any]] {
+        let shows = TaskQuery.Show.allCases.map { show in
+            [
+                "label": show.rawValue.capitalized, "href": TaskQuery(show: show, assignee: query.assignee).link(page: 1),
+                "current": show == query.show,
+            ]
+        }
+        let assignees = TaskQuery.Assignee.allCases.map { assignee in
+            [
+                "label": assignee == .me ? "Mine" : "Anyone's", "href": TaskQuery(show: query.show, assignee: assignee).link(page: 1),
+                "current": assignee == query.assignee,
+            ]
+        }
+        return shows + [["separator": true]] + assignees
+    }
 }
 
-extension Dashboard.Task: MustacheParent {
+extension TaskCopy.Task: MustacheParent {
     func child(named name: String) -> Any? {
         switch name {
+        case "id": id
         case "text": text
-        case "deadline": deadline
+        case "deadline": deadline.map(Self.formatDeadline)
         case "isCompleted": isCompleted
-        case "assignees": assignees
+        case "assignees": assignees.isEmpty ? nil : assignees.joined(separator: ", ")
         default: nil
         }
+    }
+
+    /// `2023-01-01T15:00:00.000000000Z` → `2023-01-01 15:00 UTC`; a bare
+    /// date stays as it is; anything else is shown as sent (escaped).
+    static func formatDeadline(_ value: String) -> String {
+        let parts = value.split(separator: "T", maxSplits: 1)
+        guard parts.count == 2, parts[0].count == 10, parts[1].count >= 5, value.hasSuffix("Z") else { return value }
+        return "\(parts[0]) \(parts[1].prefix(5)) UTC"
     }
 }
 

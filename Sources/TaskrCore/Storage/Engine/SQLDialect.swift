@@ -20,6 +20,16 @@ enum SQLDialect: String, Sendable, CaseIterable {
         }
     }
 
+    /// Ends a sub-SELECT that picks a row to claim, so two hosts claiming
+    /// at once pick different rows instead of waiting on each other.
+    /// SQLite runs one write transaction at a time already.
+    var skippingLockedRows: String {
+        switch self {
+        case .sqlite: ""
+        case .postgres: " FOR UPDATE SKIP LOCKED"
+        }
+    }
+
     /// One row, column 0 the count, when table `$1` exists.
     var tableExists: String {
         switch self {

@@ -142,7 +142,48 @@ enum Migrations {
         // Attio's Retry-After for a user, kept with the connection so every
         // process (and, on PostgreSQL, every host) holds back.
         Migration("v5-attio-pauses", both: ["ALTER TABLE attio_connections ADD COLUMN paused_until bigint"]),
+        // Each connection's tasks, as the refresher last copied them from
+        // Attio (sealed like the token), and the refresher's bookkeeping:
+        // when the copy fell due, who holds the lease on refreshing it, why
+        // the last refresh failed. Goes with its connection.
+        Migration(
+            "v6-task-copies",
+            sqlite: [taskCopies(blob: "BLOB"), taskCopiesDueIndex, existingConnectionsFallDue],
+            postgres: [taskCopies(blob: "bytea"), taskCopiesDueIndex, existingConnectionsFallDue]),
     ]
+
+    private static func taskCopies(blob: String) -> String {
+        """
+        CREATE TABLE task_copies (
+            user_id bigint PRIMARY KEY REFERENCES attio_connections (user_id) ON DELETE CASCADE,
+            -- Which secret key sealed the copy; NULL until the first copy.
+            key_id text,
+            -- nonce ‖ XChaCha20-Poly1305 ciphertext ‖ tag of the tasks' JSON.
+            sealed_copy \(blob),
+            -- Random, new with every copy written: what per-process caches key on.
+            version bigint NOT NULL,
+            taken_at bigint,
+            -- Why the last refresh failed (a word, never Attio's text), and when.
+            failure text,
+            failed_at bigint,
+            failures bigint NOT NULL DEFAULT 0,
+            -- Bumped whenever the copy falls due; a refresh that claimed it
+            -- at a lower count leaves it due.
+            wanted bigint NOT NULL DEFAULT 0,
+            due_at bigint,
+            not_before bigint,
+            viewed_at bigint NOT NULL,
+            lease_holder text,
+            lease_until bigint)
+        """
+    }
+
+    private static let taskCopiesDueIndex = "CREATE INDEX task_copies_on_due_at ON task_copies (due_at) WHERE due_at IS NOT NULL"
+
+    private static let existingConnectionsFallDue = """
+        INSERT INTO task_copies (user_id, version, wanted, due_at, viewed_at)
+        SELECT user_id, 0, 1, connected_at, connected_at FROM attio_connections
+        """
 
     /// The names `dialect` knows, in order.
     static func names(for dialect: SQLDialect) -> [String] {

@@ -6,6 +6,8 @@ struct SessionRecord: Sendable {
     var session: Session
     let user: User
     let attio: AttioConnection?
+    /// The connection's task copy (its state, not its sealed bytes).
+    let taskCopy: TaskCopyState?
 }
 
 /// Where sessions live. Routes use ``SessionManager``, never this directly.

@@ -7,6 +7,7 @@ struct Stores: Sendable {
     let attioConnections: any AttioConnectionStore
     let oauthStates: any OAuthStateStore
     let loginThrottle: any LoginThrottleStore
+    let taskCopies: any TaskCopyStore
 
     init(engine: some DatabaseEngine) {
         users = UserTable(engine: engine)
@@ -14,5 +15,6 @@ struct Stores: Sendable {
         attioConnections = AttioConnectionTable(engine: engine)
         oauthStates = OAuthStateTable(engine: engine)
         loginThrottle = LoginThrottleTable(engine: engine)
+        taskCopies = TaskCopyTable(engine: engine)
     }
 }

@@ -5,13 +5,17 @@ struct AttioConnectionTable<Engine: DatabaseEngine>: AttioConnectionStore {
     let engine: Engine
 
     func save(_ connection: AttioConnection) throws {
-        // A new token starts without Attio's pause (paused_until NULL).
-        try engine.execute(
-            upsertConnection,
-            [
-                .integer(connection.userID), .text(connection.sealedToken.keyID), .blob(connection.sealedToken.bytes),
-                .text(connection.workspaceID), .text(connection.workspaceName), .integer(connection.connectedAt.unixTime),
-            ])
+        // A new token starts without Attio's pause (paused_until NULL), and
+        // with a new task copy due at once.
+        try engine.write { transaction in
+            try transaction.execute(
+                upsertConnection,
+                [
+                    .integer(connection.userID), .text(connection.sealedToken.keyID), .blob(connection.sealedToken.bytes),
+                    .text(connection.workspaceID), .text(connection.workspaceName), .integer(connection.connectedAt.unixTime),
+                ])
+            try TaskCopyTable<Engine>.reset(userID: connection.userID, at: connection.connectedAt, in: transaction)
+        }
     }
 
     func connection(userID: Int64) throws -> AttioConnection? {

@@ -31,7 +31,8 @@ struct SessionTable<Engine: DatabaseEngine>: SessionStore {
         try engine.first(pageRead, [.blob(idHash)]) { row in
             SessionRecord(
                 session: try Session(row: row), user: try User(row: row, at: Session.columnCount),
-                attio: try AttioConnection.joined(row: row, at: Session.columnCount + User.columnCount))
+                attio: try AttioConnection.joined(row: row, at: Session.columnCount + User.columnCount),
+                taskCopy: try TaskCopyState.joined(row: row, at: Session.columnCount + User.columnCount + AttioConnection.columnCount))
         }
     }
 
@@ -73,12 +74,13 @@ struct SessionTable<Engine: DatabaseEngine>: SessionStore {
 // generic type cannot hold stored statics): the same text every call, so
 // each connection's statement cache finds it at once.
 
-/// The read every page makes, as one statement: the session, its user and
-/// the Attio connection.
+/// The read every page makes, as one statement: the session, its user, the
+/// Attio connection and the state of its task copy.
 private let pageRead = """
-    SELECT \(Session.columns("s")), \(User.columns("u")), \(AttioConnection.columns("a"))
+    SELECT \(Session.columns("s")), \(User.columns("u")), \(AttioConnection.columns("a")), \(TaskCopyState.columns("c"))
     FROM sessions s JOIN users u ON u.id = s.user_id
     LEFT JOIN attio_connections a ON a.user_id = s.user_id
+    LEFT JOIN task_copies c ON c.user_id = s.user_id
     WHERE s.id_hash = $1
     """
 

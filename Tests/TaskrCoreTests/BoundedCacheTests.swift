@@ -3,13 +3,13 @@ import Testing
 
 @testable import TaskrCore
 
-@Suite("Render cache")
-struct RenderCacheTests {
+@Suite("Bounded cache")
+struct BoundedCacheTests {
     @Test func rendersEachKeyOnceAndStaysBounded() {
-        let cache = RenderCache<Int>(capacity: 3, shards: 1)
+        let cache = BoundedCache<Int, String>(capacity: 3, shards: 1)
         let renders = Atomic<Int>(0)
         func page(_ key: Int) -> String {
-            cache.page(for: key) { key in
+            cache.value(for: key) { key in
                 renders.add(1, ordering: .relaxed)
                 return "page \(key)"
             }
@@ -27,13 +27,13 @@ struct RenderCacheTests {
     /// Spread over shards, many threads at once: every key renders to its
     /// own page, and the pages kept never exceed the capacity.
     @Test func shardedStaysBoundedAndCorrectUnderConcurrency() async {
-        let cache = RenderCache<Int>(capacity: 64, shards: 16)
+        let cache = BoundedCache<Int, String>(capacity: 64, shards: 16)
         await withTaskGroup(of: Bool.self) { group in
             for worker in 0..<8 {
                 group.addTask {
                     (0..<2_000).allSatisfy { index in
                         let key = (index * 7 + worker) % 500
-                        return cache.page(for: key) { "page \($0)" } == "page \(key)"
+                        return cache.value(for: key) { "page \($0)" } == "page \(key)"
                     }
                 }
             }

@@ -1,0 +1,311 @@
+import Foundation
+import Logging
+
+/// Keeps the task copies fresh, off the request path: on its own few
+/// threads in each `taskr serve` process (never a FastCGI worker), it claims
+/// due copies with a lease in the database, so across processes and hosts
+/// each copy is refreshed by one holder at a time, and once per falling due.
+/// A holder that dies leaves its lease to run out; another takes the copy.
+///
+/// A refresh reads `/v2/self` (workspace, the member who connected), every
+/// page of `/v2/tasks` and, when a task has assignees, the member names;
+/// then seals the copy and stores it in one statement (so a refresh stopped
+/// half-way writes nothing). A 429 pauses the connection until Attio's
+/// `Retry-After`; no answer or a bad one backs off (5 s, doubling to 5
+/// minutes) and keeps the last copy; a 401 drops the token and the copy.
+final class TaskRefresher: Sendable {
+    /// A copy older than this falls due when its page is viewed.
+    static let freshness: TimeInterval = 30
+    /// How long a claim holds a copy before another holder may take it;
+    /// renewed after every page of tasks.
+    static let lease: TimeInterval = 20
+    static let callTimeout: TimeInterval = 8
+    static let pageSize = 500
+    /// How often idle threads look for copies other processes made due
+    /// (a copy this process makes due wakes them at once).
+    static let poll: TimeInterval = 1
+
+    let holder: String
+    private let client: AttioClient
+    private let gate: AttioGate
+    private let sealer: TokenSealer
+    private let copies: any TaskCopyStore
+    private let connections: any AttioConnectionStore
+    private let clock: any WallClock
+    private let random: any RandomSource
+    private let logger: Logger
+    private let signal = Signal()
+
+    init(
+        client: AttioClient, gate: AttioGate, sealer: TokenSealer, copies: any TaskCopyStore, connections: any AttioConnectionStore,
+        clock: any WallClock, random: any RandomSource, logger: Logger
+    ) {
+        self.client = client
+        self.gate = gate
+        self.sealer = sealer
+        self.copies = copies
+        self.connections = connections
+        self.clock = clock
+        self.random = random
+        self.logger = logger
+        holder = random.token()
+    }
+
+    // MARK: - Threads
+
+    /// Starts `threads` refresher threads (`taskr serve`).
+    func start(threads: Int) {
+        for number in 0..<max(1, threads) {
+            signal.started()
+            let thread = Thread { [self] in
+                run()
+                signal.exited()
+            }
+            thread.name = "refresher-\(number)"
+            thread.start()
+        }
+    }
+
+    /// Asks the threads to stop and waits up to `wait` seconds for them: a
+    /// refresh in progress gives its lease back between Attio's pages, and
+    /// one still waiting on Attio is abandoned (its copy is never half-written).
+    /// - Returns: whether every thread stopped in time.
+    @discardableResult
+    func stop(waiting wait: TimeInterval) -> Bool {
+        signal.stop(waiting: wait)
+    }
+
+    /// A copy fell due in this process: no need to wait for the next poll.
+    func wake() { signal.wake() }
+
+    /// Whether refresher threads run here (else nobody here refreshes).
+    var isRunning: Bool { signal.isRunning }
+
+    /// Waits (real time) up to `timeout` for the user's first copy: the
+    /// OAuth callback lands the person on their tasks. False when it did not come.
+    func waitForCopy(userID: Int64, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if (try? copies.sealedCopy(userID: userID)) ?? nil != nil { return true }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0, isRunning else { return false }
+            signal.waitForARefresh(upTo: min(left, 0.25))
+        }
+    }
+
+    private func run() {
+        while !signal.isStopping {
+            do {
+                if try refreshOne() { continue }
+            } catch {
+                logger.warning("task refresher: the database failed: \(error)")
+            }
+            signal.idle(upTo: Self.poll)
+        }
+    }
+
+    // MARK: - Refreshing
+
+    /// Claims and refreshes every copy that is due now, one after another
+    /// (tests; the threads do the same one copy at a time).
+    /// - Returns: how many refreshes were made.
+    @discardableResult
+    func refreshDue() throws -> Int {
+        var count = 0
+        while try refreshOne() { count += 1 }
+        return count
+    }
+
+    /// Claims one due copy and refreshes it; false when none was due.
+    private func refreshOne() throws -> Bool {
+        let now = clock.now()
+        guard try copies.anyDue(at: now),
+            let claim = try copies.claim(holder: holder, at: now, leaseUntil: now.addingTimeInterval(Self.lease))
+        else { return false }
+        try refresh(claim)
+        signal.refreshed()
+        return true
+    }
+
+    private func refresh(_ claim: TaskCopyClaim) throws {
+        let userID = claim.userID
+        guard let connection = try connections.connection(userID: userID) else { return }  // gone, and its copy with it
+        guard sealer.knowsKey(of: connection.sealedToken) else {
+            logger.warning("the Attio token of user \(userID) is sealed under key \(connection.sealedToken.keyID), which this process does not hold")
+            _ = try copies.fail(claim, .unknownKey, at: clock.now(), notBefore: clock.now().addingTimeInterval(60))
+            return
+        }
+        guard let (token, needsReseal) = sealer.open(connection.sealedToken, userID: userID) else {
+            logger.warning("the stored Attio token of user \(userID) opens with none of the configured keys; dropping it")
+            if try copies.renew(claim, until: clock.now().addingTimeInterval(Self.lease)) { try connections.delete(userID: userID) }
+            return
+        }
+        if needsReseal {
+            _ = try connections.replaceSealedToken(userID: userID, connection.sealedToken, with: sealer.seal(token, userID: userID))
+        }
+        do {
+            guard let copy = try fetch(claim, token: token) else {
+                try copies.release(claim)  // stopping
+                return
+            }
+            let sealed = SealedTaskCopy(
+                userID: userID, version: newVersion(), sealed: sealer.seal(copy.encoded(), userID: userID, for: .taskCopy))
+            if try copies.finish(claim, copy: sealed, at: clock.now()) {
+                logger.debug("refreshed the task copy of user \(userID): \(copy.tasks.count) task(s)")
+            } else {
+                logger.info("the task copy of user \(userID) was taken over or reset during its refresh; this one is dropped")
+            }
+        } catch let failure as AttioFailure {
+            try record(failure, claim)
+        }
+    }
+
+    /// Every task, the member names and the workspace; nil when the
+    /// process began stopping or the lease was lost between pages.
+    private func fetch(_ claim: TaskCopyClaim, token: String) throws -> TaskCopy? {
+        let identity = try call(claim) { () throws(AttioFailure) in try client.identity(token: token, timeout: Self.callTimeout) }
+        var tasks: [AttioModels.Task] = []
+        var isTruncated = false
+        while true {
+            let page = try call(claim) { () throws(AttioFailure) in
+                try client.tasks(token: token, limit: Self.pageSize, offset: tasks.count, timeout: Self.callTimeout)
+            }
+            tasks += page
+            if page.count < Self.pageSize { break }
+            if tasks.count >= TaskCopy.maximumTasks {
+                isTruncated = true
+                break
+            }
+            guard !signal.isStopping, try copies.renew(claim, until: clock.now().addingTimeInterval(Self.lease)) else { return nil }
+        }
+        let names = tasks.contains { !$0.assignees.isEmpty } ? memberNames(claim, token: token) : [:]
+        return TaskCopy(
+            workspaceName: identity.workspaceName, memberID: identity.authorizedByWorkspaceMemberId,
+            tasks: tasks.prefix(TaskCopy.maximumTasks).map { task in
+                let ids = task.assignees.compactMap(\.referencedActorId)
+                return TaskCopy.Task(
+                    id: task.id.taskId, text: task.contentPlaintext, deadline: task.deadlineAt, isCompleted: task.isCompleted,
+                    createdAt: task.createdAt ?? "", assigneeIDs: ids, assignees: ids.map { names[$0] ?? "Unknown member" })
+            },
+            isTruncated: isTruncated)
+    }
+
+    /// Member id → display name; a failure leaves the names unknown rather
+    /// than failing the copy.
+    private func memberNames(_ claim: TaskCopyClaim, token: String) -> [String: String] {
+        do {
+            let members = try call(claim) { () throws(AttioFailure) in try client.members(token: token, timeout: Self.callTimeout) }
+            return Dictionary(members.map { ($0.id.workspaceMemberId, $0.displayName) }) { first, _ in first }
+        } catch {
+            logger.warning("Attio workspace members for user \(claim.userID) failed: \(error.summary)")
+            return [:]
+        }
+    }
+
+    /// One call, seen by the gate's breaker but taking none of its slots:
+    /// the slots keep FastCGI workers free, and this is not one.
+    private func call<T>(_ claim: TaskCopyClaim, _ body: () throws(AttioFailure) -> T) throws(AttioFailure) -> T {
+        try gate.call(for: claim.userID, takingASlot: false, body)
+    }
+
+    private func record(_ failure: AttioFailure, _ claim: TaskCopyClaim) throws {
+        let userID = claim.userID
+        let now = clock.now()
+        switch failure {
+        case .unauthorized:
+            logger.info("Attio refused the token of user \(userID) (401); dropping it and its task copy")
+            if try copies.renew(claim, until: now.addingTimeInterval(Self.lease)) { try connections.delete(userID: userID) }
+        case let .rateLimited(until):
+            logger.warning("Attio rate-limited user \(userID) until \(until)")
+            try connections.pause(userID: userID, until: until)
+            _ = try copies.fail(claim, .rateLimited, at: now, notBefore: until)
+        case .busy:
+            _ = try copies.fail(claim, .quiet, at: now, notBefore: now.addingTimeInterval(AttioGate.pauseAfterNoAnswer))
+        case .noAnswer:
+            _ = try copies.fail(claim, .noAnswer, at: now, notBefore: now.addingTimeInterval(Self.backOff(claim.failures)))
+        case let .unavailable(reason):
+            logger.warning("Attio tasks for user \(userID) failed: \(reason)")
+            _ = try copies.fail(claim, .unavailable, at: now, notBefore: now.addingTimeInterval(Self.backOff(claim.failures)))
+        }
+    }
+
+    /// 5 s after the first failure in a row, doubling, at most 5 minutes.
+    static func backOff(_ failuresBefore: Int) -> TimeInterval {
+        min(300, 5 * pow(2, Double(min(failuresBefore, 10))))
+    }
+
+    private func newVersion() -> Int64 {
+        let bytes = random.bytes(8)
+        let value = bytes.reduce(Int64(0)) { $0 << 8 | Int64($1) } & Int64.max
+        return value == 0 ? 1 : value
+    }
+}
+
+/// The refresher threads' one lock and condition: stopping, waking, and
+/// telling waiters a refresh finished.
+private final class Signal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stopping = false
+    private var running = 0
+    private var wakeUps = 0
+    private var refreshes = 0
+
+    var isStopping: Bool { locked { stopping } }
+    var isRunning: Bool { locked { running > 0 && !stopping } }
+
+    func started() { locked { running += 1 } }
+
+    func exited() {
+        locked {
+            running -= 1
+            condition.broadcast()
+        }
+    }
+
+    func wake() {
+        locked {
+            wakeUps += 1
+            condition.broadcast()
+        }
+    }
+
+    func refreshed() {
+        locked {
+            refreshes += 1
+            condition.broadcast()
+        }
+    }
+
+    /// Waits for a wake-up, a stop, or `seconds`.
+    func idle(upTo seconds: TimeInterval) {
+        let deadline = Date().addingTimeInterval(seconds)
+        locked {
+            let seen = wakeUps
+            while wakeUps == seen, !stopping, condition.wait(until: deadline) {}
+        }
+    }
+
+    func waitForARefresh(upTo seconds: TimeInterval) {
+        let deadline = Date().addingTimeInterval(seconds)
+        locked {
+            let seen = refreshes
+            while refreshes == seen, !stopping, condition.wait(until: deadline) {}
+        }
+    }
+
+    func stop(waiting seconds: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        return locked {
+            stopping = true
+            condition.broadcast()
+            while running > 0, condition.wait(until: deadline) {}
+            return running == 0
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+}
