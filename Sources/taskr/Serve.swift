@@ -74,8 +74,16 @@ struct Serve: AsyncParsableCommand {
         help: ArgumentHelp("Threads that keep the task copies fresh from Attio (never FastCGI workers).", valueName: "n"))
     var refreshThreads = 4
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Seconds after which a task copy falls due when its page is shown (SPEC: 30; shorter only for tests and demos).",
+            valueName: "seconds"))
+    var taskFreshness = 30
+
     func validate() throws {
         if !(1...64).contains(refreshThreads) { throw ValidationError("--refresh-threads must be between 1 and 64.") }
+        if !(1...86400).contains(taskFreshness) { throw ValidationError("--task-freshness must be between 1 and 86400 seconds.") }
         if socket != nil, bind != nil { throw ValidationError("Pass --socket or --bind, not both.") }
         if let workers, !(1...1024).contains(workers) { throw ValidationError("--workers must be between 1 and 1024.") }
         if UInt32(socketMode, radix: 8).map({ $0 <= 0o777 }) != true { throw ValidationError("--socket-mode must be an octal mode such as 0660.") }
@@ -109,7 +117,8 @@ struct Serve: AsyncParsableCommand {
         // so a burst of them never parks the workers.
         let slowLane = SlowLane.Limits.standard(workers: workerCount)
         let application = try await Self.application(
-            settings: settings, workers: workerCount, passwordThreads: slowLane.threads, logger: logger)
+            settings: settings, workers: workerCount, passwordThreads: slowLane.threads, taskFreshness: TimeInterval(taskFreshness),
+            logger: logger)
 
         // Started in this order, stopped in reverse.
         let housekeeping = Housekeeping(every: .seconds(600), logger: logger) { try application.removeExpiredData() }
@@ -159,7 +168,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// The application on the configured database and key, reaching Attio through libcurl.
-    private static func application(settings: Settings, workers: Int, passwordThreads: Int, logger: Logger) async throws -> Application {
+    private static func application(
+        settings: Settings, workers: Int, passwordThreads: Int, taskFreshness: TimeInterval, logger: Logger
+    ) async throws -> Application {
         let database: TaskrDatabase
         let secretKey: SecretKey
         do {
@@ -189,7 +200,7 @@ struct Serve: AsyncParsableCommand {
             database: database, views: try await Views.bundled(), settings: settings, secretKey: secretKey,
             http: CurlClient(), passwordThreads: passwordThreads,
             // Half the workers at most may wait on Attio: the rest keep answering.
-            concurrentAttioCalls: max(1, workers / 2), logger: logger)
+            concurrentAttioCalls: max(1, workers / 2), taskFreshness: taskFreshness, logger: logger)
     }
 }
 

@@ -91,6 +91,9 @@ rotation_checks() {
     local under_old
     under_old=$(sql "$db" "SELECT count(*) FROM attio_connections WHERE key_id = '$old_id'")
     check "tokens are sealed under the old key before the rotation" test "$under_old" -gt 0
+    local copies_under_old
+    copies_under_old=$(sql "$db" "SELECT count(*) FROM task_copies WHERE key_id = '$old_id'")
+    check "task copies are sealed under the old key before the rotation" test "$copies_under_old" -gt 0
     TASKR_SECRET_KEY=$new admin "$dir" check
     check "taskr check with only the new key exits 1" admin_status_is 1
     check "and names the tokens no configured key opens" grep -q "^problem: $under_old Attio token(s) under key $old_id" "$ADMIN_OUT"
@@ -98,14 +101,17 @@ rotation_checks() {
     TASKR_SECRET_KEY=$new TASKR_PREVIOUS_SECRET_KEYS=$old admin "$dir" reseal
     check "taskr reseal exits 0 while taskr serves" admin_status_is 0
     check "taskr reseal says how many it re-sealed from the old key" admin_says "resealed $under_old from key $old_id"
+    check "taskr reseal re-seals the task copies too" admin_says "task copies: resealed $copies_under_old from key $old_id"
     new_id=$(TASKR_SECRET_KEY=$new key_of "$dir")
     check "no token is left under the old key" \
         test "$(sql "$db" "SELECT count(*) FROM attio_connections WHERE key_id <> '$new_id'")" = 0
+    check "no task copy is left under the old key" \
+        test "$(sql "$db" "SELECT count(*) FROM task_copies WHERE key_id <> '$new_id'")" = 0
     TASKR_SECRET_KEY=$new admin "$dir" check
     check "taskr check with only the new key is ok after the reseal" admin_status_is 0
     check "taskr check counts the tokens under the new key" admin_says "attio connections under key $new_id (current) $under_old"
     fetch "$ADMIN_BASE/" -b "$jar"
-    check "the connected user still sees tasks after the reseal" body_has "Your Attio tasks"
+    check "the connected user still sees tasks after the reseal" body_has "Call the customer about the renewal"
     TASKR_SECRET_KEY=$new TASKR_PREVIOUS_SECRET_KEYS=$old admin "$dir" reseal
     check "a second reseal finds nothing to do" admin_says "resealed 0 in all; $under_old already under the current key"
 }

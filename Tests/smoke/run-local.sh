@@ -96,7 +96,7 @@ mkdir -p "$a"
 # Attio is the stand-in, reached only through the ATTIO_* variables.
 (cd "$a" && export_standin_attio "$standin" "http://127.0.0.1:$port/integrations/attio/callback" \
     smoke-client smoke-client-secret && exec env TASKR_LOG_LEVEL=debug \
-    "$taskr" serve --socket "$a/taskr.sock" --workers 4 2>"$a/taskr.log") &
+    "$taskr" serve --socket "$a/taskr.sock" --workers 4 --task-freshness 2 2>"$a/taskr.log") &
 taskr_pid=$!
 pids+=("$taskr_pid")
 wait_for "taskr's socket" 20 taskr_logged "$a" "listening on unix:$a/taskr.sock"

@@ -8,11 +8,20 @@ It listens on loopback only and keeps everything in memory.
 
     attio_standin.py --port 3051 --client-id demo-client --client-secret demo-secret
 
+GET /v2/tasks pages as Attio does (limit, offset; no total: a short page is
+the last), and /v2/self names the member who connected.
+
 Control endpoints, for tests (not part of Attio):
     POST /_standin/mode     body "mode=NAME": normal, deny, token_error, token_slow,
-                            api_401, api_429, api_500, api_slow, api_malformed
+                            api_401, api_429, api_500, api_slow, api_malformed;
+                            with "&token=T" for that access token only
+    POST /_standin/tasks    body "count=N": N generated tasks for every token (or
+                            "&token=T": for that token only); "count=default" the four
+    POST /_standin/latency  body "ms=N": every /v2 answer waits N ms first
     POST /_standin/revoke   revoke every token (as if the user removed the app in Attio)
-    GET  /_standin/stats    JSON: request counts per path, tokens issued and revoked
+    GET  /_standin/stats    JSON: request counts per path, tokens issued and revoked,
+                            and per token the times of its task-list refreshes
+                            (GET /v2/tasks at offset 0)
 """
 
 import argparse
@@ -51,8 +60,15 @@ def task(number, text, deadline, done, assignees):
         "assignees": [{"referenced_actor_type": "workspace-member",
                        "referenced_actor_id": MEMBERS[i]["id"]["workspace_member_id"]} for i in assignees],
         "created_by_actor": {"type": "workspace-member", "id": MEMBERS[0]["id"]["workspace_member_id"]},
-        "created_at": f"2026-11-0{number}T10:15:30.123456789Z",
+        "created_at": f"2026-11-01T{10 + number // 3600 % 10:02d}:{number // 60 % 60:02d}:{number % 60:02d}.{number:09d}Z",
     }
+
+
+def generated_tasks(count):
+    """`count` tasks: every third done, deadlines on the open ones, every
+    other one assigned to the first member (who connects)."""
+    return [task(n, f"Task number {n}", None if n % 3 == 0 else f"2027-01-{1 + n % 28:02d}T09:00:00.000000000Z",
+                 n % 3 == 0, [0] if n % 2 == 0 else []) for n in range(1, count + 1)]
 
 
 TASKS = [
@@ -75,6 +91,11 @@ class State:
         self.tokens = {}       # token -> active?
         self.counts = {}
         self.last_token = None
+        self.token_modes = {}  # token -> mode, over self.mode
+        self.default_tasks = TASKS
+        self.token_tasks = {}  # token -> tasks
+        self.latency = 0.0
+        self.refreshes = {}    # token -> [time of each GET /v2/tasks at offset 0]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -123,7 +144,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json(200, {"counts": self.state.counts, "mode": self.state.mode,
                                             "tokens_issued": len(self.state.tokens),
                                             "tokens_revoked": sum(1 for a in self.state.tokens.values() if not a),
-                                            "last_token": self.state.last_token})
+                                            "last_token": self.state.last_token,
+                                            "task_list_refreshes": self.state.refreshes,
+                                            "latency_ms": int(self.state.latency * 1000)})
         if url.path in ("/v2/tasks", "/v2/self", "/v2/workspace_members"):
             return self.api(url.path, query)
         self.error(404, "invalid_request_error", "not_found", "No such endpoint.")
@@ -140,12 +163,37 @@ class Handler(BaseHTTPRequestHandler):
                     self.state.tokens[token] = False
             return self.send_json(200, {})
         if url.path == "/_standin/mode":
-            mode = self.form().get("mode", "")
+            form = self.form()
+            mode = form.get("mode", "")
             if mode not in MODES:
                 return self.error(400, "invalid_request_error", "bad_mode", f"mode must be one of {sorted(MODES)}")
             with self.state.lock:
-                self.state.mode = mode
+                if "token" in form:
+                    self.state.token_modes[form["token"]] = mode
+                else:
+                    self.state.mode = mode
+                    self.state.token_modes = {}
             return self.send_json(200, {"mode": mode})
+        if url.path == "/_standin/tasks":
+            form = self.form()
+            count = form.get("count", "")
+            if count != "default" and not count.isdigit():
+                return self.error(400, "invalid_request_error", "bad_count", "count must be a number or default")
+            tasks = TASKS if count == "default" else generated_tasks(int(count))
+            with self.state.lock:
+                if "token" in form:
+                    self.state.token_tasks[form["token"]] = tasks
+                else:
+                    self.state.default_tasks = tasks
+                    self.state.token_tasks = {}
+            return self.send_json(200, {"count": len(tasks)})
+        if url.path == "/_standin/latency":
+            ms = self.form().get("ms", "")
+            if not ms.isdigit():
+                return self.error(400, "invalid_request_error", "bad_latency", "ms must be a number")
+            with self.state.lock:
+                self.state.latency = int(ms) / 1000
+            return self.send_json(200, {"ms": int(ms)})
         if url.path == "/_standin/revoke":
             with self.state.lock:
                 for token in self.state.tokens:
@@ -193,10 +241,17 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"access_token": token, "token_type": "Bearer"})
 
     def api(self, path, query):
+        auth = self.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
         with self.state.lock:
-            mode = self.state.mode
-            auth = self.headers.get("Authorization", "")
-            active = auth.startswith("Bearer ") and self.state.tokens.get(auth[7:], False)
+            mode = self.state.token_modes.get(token, self.state.mode)
+            active = self.state.tokens.get(token, False)
+            latency = self.state.latency
+            tasks = self.state.token_tasks.get(token, self.state.default_tasks)
+            if path == "/v2/tasks" and query.get("offset", "0") == "0" and active:
+                self.state.refreshes.setdefault(token, []).append(time.time())
+        if latency:
+            time.sleep(latency)
         if mode == "api_slow":
             time.sleep(SLOW_SECONDS)
         if not active or mode == "api_401":
@@ -209,14 +264,20 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "api_malformed":
             return self.send_json(200, b'{"data": [ {"content_plaintext": ')
         if path == "/v2/tasks":
-            limit = int(query.get("limit", "500"))
-            return self.send_json(200, {"data": TASKS[:limit]})
+            try:
+                limit, offset = int(query.get("limit", "500")), int(query.get("offset", "0"))
+            except ValueError:
+                return self.error(400, "validation_type", "invalid_query", "limit and offset must be integers")
+            if not 1 <= limit <= 500 or offset < 0:
+                return self.error(400, "validation_type", "invalid_query", "limit is 1 to 500, offset at least 0")
+            return self.send_json(200, {"data": tasks[offset:offset + limit]})
         if path == "/v2/self":
             return self.send_json(200, {"active": True, "scope": "task:read object_configuration:read "
                                         "record_permission:read user_management:read",
                                         "client_id": self.state.client_id, "token_type": "Bearer",
                                         "workspace_id": WORKSPACE_ID, "workspace_name": "Stand-in Workspace",
-                                        "workspace_slug": "stand-in", "workspace_logo_url": None})
+                                        "workspace_slug": "stand-in", "workspace_logo_url": None,
+                                        "authorized_by_workspace_member_id": MEMBERS[0]["id"]["workspace_member_id"]})
         return self.send_json(200, {"data": MEMBERS})
 
 

@@ -37,6 +37,8 @@ public struct Application: Sendable {
     ///     but `concurrentHashes` of them wait out a log-in delay.
     ///   - concurrentAttioCalls: how many requests may wait on Attio at once;
     ///     keep it below the worker count so a slow Attio leaves workers free.
+    ///   - taskFreshness: a task copy older than this falls due when its page
+    ///     is shown (SPEC: 30 s; shorter for tests and demos).
     public init(
         database: TaskrDatabase,
         views: Views,
@@ -49,12 +51,14 @@ public struct Application: Sendable {
         concurrentHashes: Int = max(2, ProcessInfo.processInfo.activeProcessorCount),
         passwordThreads: Int? = nil,
         concurrentAttioCalls: Int = 4,
+        taskFreshness: TimeInterval = 30,
         logger: Logger
     ) throws {
         services = try Services(
             database: database, settings: settings, secretKey: secretKey, http: http, clock: clock,
             random: random, passwordHasher: passwordHasher, concurrentHashes: concurrentHashes,
-            passwordThreads: passwordThreads ?? concurrentHashes, concurrentAttioCalls: concurrentAttioCalls, logger: logger)
+            passwordThreads: passwordThreads ?? concurrentHashes, concurrentAttioCalls: concurrentAttioCalls,
+            taskFreshness: taskFreshness, logger: logger)
         var router = Router<Handler>()
         self.views = views
         for controller in services.controllers(views: views) { controller.addRoutes(to: &router) }

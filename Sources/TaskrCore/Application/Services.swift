@@ -26,7 +26,8 @@ struct Services: Sendable {
     init(
         database: TaskrDatabase, settings: Settings, secretKey: SecretKey, http: any HTTPClient,
         clock: any WallClock, random: any RandomSource, passwordHasher: PasswordHasher,
-        concurrentHashes: Int, passwordThreads: Int, concurrentAttioCalls: Int, logger: Logger
+        concurrentHashes: Int, passwordThreads: Int, concurrentAttioCalls: Int, taskFreshness: TimeInterval = TaskRefresher.freshness,
+        logger: Logger
     ) throws {
         let stores = database.stores
         self.stores = stores
@@ -51,7 +52,8 @@ struct Services: Sendable {
         taskRefresher = TaskRefresher(
             client: client, gate: attioGate, sealer: sealer, copies: stores.taskCopies, connections: stores.attioConnections,
             clock: clock, random: random, logger: logger)
-        taskBoard = TaskBoard(copies: stores.taskCopies, sealer: sealer, refresher: taskRefresher, clock: clock, logger: logger)
+        taskBoard = TaskBoard(
+            copies: stores.taskCopies, sealer: sealer, refresher: taskRefresher, freshness: taskFreshness, clock: clock, logger: logger)
         attioConnector = AttioConnector(
             settings: settings.attio, client: client, gate: attioGate, refresher: taskRefresher, sealer: sealer,
             connections: stores.attioConnections, states: stores.oauthStates, clock: clock, random: random, logger: logger)

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// The Attio part of the home page, from the task copy alone: it never
-/// calls Attio. A copy older than ``TaskRefresher/freshness`` falls due as
+/// calls Attio. A copy older than ``freshness`` (30 s) falls due as
 /// the page is shown (one write per freshness interval at most) and the
 /// refresher renews it; the page shows what there is meanwhile.
 ///
@@ -15,6 +15,8 @@ final class TaskBoard: Sendable {
     private let refresher: TaskRefresher
     private let clock: any WallClock
     private let logger: Logger
+    /// A copy older than this falls due when its page is shown.
+    let freshness: TimeInterval
     private let lists = BoundedCache<ListKey, TaskList?>(capacity: 512)
 
     private struct ListKey: Hashable, Sendable {
@@ -22,8 +24,12 @@ final class TaskBoard: Sendable {
         let version: Int64
     }
 
-    init(copies: any TaskCopyStore, sealer: TokenSealer, refresher: TaskRefresher, clock: any WallClock, logger: Logger) {
+    init(
+        copies: any TaskCopyStore, sealer: TokenSealer, refresher: TaskRefresher, freshness: TimeInterval = TaskRefresher.freshness,
+        clock: any WallClock, logger: Logger
+    ) {
         self.copies = copies
+        self.freshness = freshness
         self.sealer = sealer
         self.refresher = refresher
         self.clock = clock
@@ -35,7 +41,7 @@ final class TaskBoard: Sendable {
         guard let connection else { return .notConnected }
         let now = clock.now()
         let takenAt = copy?.takenAt
-        if copy?.isDue != true, takenAt.map({ now.timeIntervalSince($0) >= TaskRefresher.freshness }) ?? true {
+        if copy?.isDue != true, takenAt.map({ now.timeIntervalSince($0) >= freshness }) ?? true {
             if try copies.markStale(userID: user.id, at: now) { refresher.wake() }
         }
         var board = Board(isConnected: true, workspaceName: connection.workspaceName, query: query)

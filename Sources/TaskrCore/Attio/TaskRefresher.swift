@@ -14,7 +14,8 @@ import Logging
 /// `Retry-After`; no answer or a bad one backs off (5 s, doubling to 5
 /// minutes) and keeps the last copy; a 401 drops the token and the copy.
 final class TaskRefresher: Sendable {
-    /// A copy older than this falls due when its page is viewed.
+    /// A copy older than this falls due when its page is viewed (SPEC;
+    /// `taskr serve --task-freshness` shortens it for tests and demos).
     static let freshness: TimeInterval = 30
     /// How long a claim holds a copy before another holder may take it;
     /// renewed after every page of tasks.
