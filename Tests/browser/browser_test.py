@@ -165,8 +165,14 @@ def run(stack, chrome, checks):
                                          '<script>alert("pwned")</script> & <b>bold</b>',
                                          '\u0d4e<img src=x onerror=alert("fused")> stays text'])
     tasks = chrome.driver.find_elements(By.CSS_SELECTOR, "ul.tasks li")
-    checks.check("home-with-tasks: four tasks, as the stand-in has", len(tasks) == 4, str(len(tasks)))
+    checks.check("home-with-tasks: the three open tasks of the stand-in's four", len(tasks) == 3, str(len(tasks)))
     chrome.no_injected_markup("home-with-tasks")
+    chrome.click("nav.filters a[href='/?show=all']")
+    chrome.step("home-all-tasks", "/?show=all", ["Send the signed contract", "1–4 of 4 tasks"])
+    tasks = chrome.driver.find_elements(By.CSS_SELECTOR, "ul.tasks li")
+    checks.check("home-all-tasks: all four, the done one marked", len(tasks) == 4
+                 and len(chrome.driver.find_elements(By.CSS_SELECTOR, "ul.tasks li.done")) == 1, str(len(tasks)))
+    chrome.click("a.brand")
 
     # A second session of the same user, from a script: "log out my other
     # sessions" ends it later.

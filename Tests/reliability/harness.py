@@ -146,7 +146,7 @@ class Stack:
     `port` (and `port + 1` for the stand-in) should be below Linux's
     ephemeral range (32768–60999), where no outgoing connection can hold it."""
 
-    def __init__(self, taskr, port, processes=1, workers=4, env=None, postgres=False):
+    def __init__(self, taskr, port, processes=1, workers=4, env=None, postgres=False, serve_args=()):
         self.taskr = os.path.realpath(taskr)
         self.port = port
         self.standin_port = port + 1
@@ -159,6 +159,8 @@ class Stack:
         self.base = f"http://127.0.0.1:{port}"
         self.standin = f"http://127.0.0.1:{self.standin_port}"
         self.extra_env = env or {}
+        # More `taskr serve` options, e.g. ("--task-freshness", "2").
+        self.serve_args = list(serve_args)
         self.standin_process = None
         self.nginx_process = None
         self.taskr_pids = []
@@ -229,7 +231,8 @@ class Stack:
         subprocess.run(
             ["spawn-fcgi", "-s", self.socket, "-M", "0600", "-F", str(self.processes), "-P", pid_file,
              "-d", self.dir, "--", "/bin/sh", "-c",
-             'exec "$0" serve --workers "$1" 2>>"taskr-$$.log"', self.taskr, str(self.workers)],
+             'w=$1; shift; exec "$0" serve --workers "$w" "$@" 2>>"taskr-$$.log"', self.taskr, str(self.workers),
+             *self.serve_args],
             env=self.taskr_env(), check=True, stdout=subprocess.DEVNULL)
         with open(pid_file) as f:
             self.taskr_pids = [int(line) for line in f.read().split()]

@@ -22,8 +22,9 @@ import re
 import secrets
 import stat
 import sys
+import time
 
-from harness import CLIENT_SECRET, Browser, Checks, Stack, http_get, http_post, sqlite, test_port
+from harness import CLIENT_SECRET, Browser, Checks, Stack, http_get, http_post, sqlite, test_port, wait_for
 
 PASSWORD = "a secret password"
 
@@ -40,6 +41,18 @@ def standin_mode(stack, name):
 def last_token(stack):
     import json
     return json.loads(http_get(stack.standin + "/_standin/stats")[2])["last_token"]
+
+
+FRESHNESS = 2  # taskr serve --task-freshness, in this test
+
+
+def refreshed_into(browser, text, stale=True):
+    """Waits out the copy's freshness (a clock threshold), shows the page so
+    the copy falls due, and polls the page until the refresher's result,
+    `text`, is on it."""
+    if stale:
+        time.sleep(FRESHNESS + 0.2)
+    wait_for(repr(text), 20, lambda: text in browser.home()[2])
 
 
 def every_route(stack, name, slow=None):
@@ -65,27 +78,30 @@ def every_route(stack, name, slow=None):
     standin_mode(stack, "normal")
     assert browser.connect() == 303
     seen.add(last_token(stack))
-    # 401 before 429: a 429 pauses this user's calls, and the 401 would never reach Attio.
+    # Each failure met by a background refresh: the copy goes stale
+    # (--task-freshness 2), the next page makes it due, the refresher calls.
     for failure in ("api_500", "api_malformed"):
         standin_mode(stack, failure)
-        assert "Attio is not answering properly" in browser.home()[2], failure
+        refreshed_into(browser, "Attio is not answering properly")
     standin_mode(stack, "api_401")
-    assert "Please connect Attio again" in browser.home()[2], "the 401 reached Attio and dropped the token"
+    refreshed_into(browser, 'href="/integrations/attio/connect"')  # the 401 reached Attio and dropped the token
     standin_mode(stack, "normal")
     assert browser.connect() == 303
     seen.add(last_token(stack))
     standin_mode(stack, "api_429")
-    assert "Attio asked Taskr to slow down" in browser.home()[2]
+    refreshed_into(browser, "Attio asked Taskr to slow down")
     standin_mode(stack, "normal")
     assert browser.connect() == 303  # a new connection forgets the pause
     seen.add(last_token(stack))
     assert "Disconnect Attio" in browser.home()[2]
     if slow == "api":
-        assert browser.connect() == 303  # a new connection: no tasks cached from the page before
+        assert browser.connect() == 303
         seen.add(last_token(stack))
         standin_mode(stack, "api_slow")
+        time.sleep(FRESHNESS + 0.2)
         status, _, page = browser.home()
-        assert status == 200 and "Attio is not answering properly" in page, status
+        assert status == 200 and "Call the customer about the renewal" in page, status  # never waits on Attio
+        refreshed_into(browser, "Attio is not answering right now", stale=False)
     if slow == "token":
         standin_mode(stack, "token_slow")
         assert browser.connect() == 502  # the exchange timed out: nothing stored
@@ -117,7 +133,7 @@ def database_bytes(stack):
 
 def files_and_logs(args, checks):
     # No TASKR_SECRET_KEY: taskr generates the key file.
-    with Stack(args.taskr, args.port, env={"TASKR_SECRET_KEY": None}) as stack:
+    with Stack(args.taskr, args.port, env={"TASKR_SECRET_KEY": None}, serve_args=("--task-freshness", str(FRESHNESS))) as stack:
         key_file = stack.database + ".key"
         for path in (stack.database, stack.database + "-wal", stack.database + "-shm", key_file):
             checks.check(f"{os.path.basename(path)} is created 0600", os.path.exists(path) and mode(path) == 0o600,
@@ -135,13 +151,15 @@ def files_and_logs(args, checks):
             checks.check(f"at log level {level}: no access token in the database or its WAL",
                          not any(t.encode() in database_bytes(stack) for t in seen if t.startswith("standin-")),
                          "a plaintext token is stored")
+            checks.check(f"at log level {level}: no task text in the database, its WAL or a log",
+                         b"Call the customer" not in database_bytes(stack) and "Call the customer" not in logs)
         checks.check("the debug level did log more (the grep had something to read)",
                      " started" in stack.taskr_logs())
 
 
 def key_rotation(args, checks):
     key_a, key_b, key_c = (secrets.token_hex(32) for _ in range(3))
-    with Stack(args.taskr, args.port, env={"TASKR_SECRET_KEY": key_a}) as stack:
+    with Stack(args.taskr, args.port, env={"TASKR_SECRET_KEY": key_a}, serve_args=("--task-freshness", str(FRESHNESS))) as stack:
         browser = Browser(stack)
         assert browser.signup("rotating", PASSWORD) == 303
         assert browser.connect() == 303
@@ -154,9 +172,14 @@ def key_rotation(args, checks):
         page = browser.home()[2]
         checks.check("after rotating to B (A in TASKR_PREVIOUS_SECRET_KEYS) the tasks still show",
                      "Call the customer about the renewal" in page)
+        time.sleep(FRESHNESS + 0.2)
+        browser.home()  # the copy falls due; its refresh opens the token under A and re-seals it under B
+        wait_for("the refresh to re-seal the token", 20, lambda: sqlite(
+            stack.database, "SELECT key_id FROM attio_connections") != sealed_a.split(":")[0])
         sealed_b = sqlite(stack.database, "SELECT key_id || ':' || hex(sealed_token) FROM attio_connections")
-        checks.check("the token was re-sealed under B on first use",
-                     sealed_b.split(":")[0] != sealed_a.split(":")[0] and sealed_b != sealed_a)
+        checks.check("the token was re-sealed under B on its first use", sealed_b != sealed_a)
+        wait_for("the new copy under B", 20, lambda: sqlite(
+            stack.database, "SELECT key_id FROM task_copies") == sealed_b.split(":")[0])
 
         stack.restart_taskr(TASKR_PREVIOUS_SECRET_KEYS=None)
         checks.check("with B alone (A retired) the re-sealed token still opens",

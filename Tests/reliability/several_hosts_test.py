@@ -18,7 +18,12 @@ alone), so a step can say which host it goes through. It checks:
     through host 3 and finish (the callback) through host 1: tasks show
     through every host;
   - log out through one host: the cookie is dead on all three;
-  - Attio's Retry-After (a 429) seen by one host holds back the others;
+  - the copy taken for the callback is the one every host shows (one
+    task-list call); six stale copies, each page shown by all three hosts
+    at once, are refreshed exactly once each (the lease);
+  - Attio's Retry-After (a 429) met by one host's refresh holds back the others;
+  - a refresh holder killed with -9 mid-refresh: another host takes the
+    copy over once its lease has run out;
   - disconnect through one host: no host shows tasks or calls Attio with
     that token on the next request;
   - kill -9 of one host mid-burst: every GET is answered (nginx moves it to
@@ -47,6 +52,8 @@ from harness import (CLIENT_ID, CLIENT_SECRET, POSTGRES_SECRET_KEY, REPO, Browse
 
 HOSTS = 3
 FASTCGI_PORT = 9000
+FRESHNESS = 2  # taskr serve --task-freshness: copies go stale in seconds, not half a minute
+LEASE = 20  # TaskRefresher.lease
 PASSWORD = "several hosts, one database"
 
 
@@ -188,11 +195,24 @@ class Site:
     def standin_stats(self):
         return json.loads(http_get(self.standin_url("/_standin/stats"))[2])
 
-    def standin_mode(self, mode):
-        urllib.request.urlopen(urllib.request.Request(self.standin_url("/_standin/mode"), data=f"mode={mode}".encode()), timeout=5).read()
+    def standin_mode(self, mode, token=None):
+        form = f"mode={mode}" + (f"&token={urllib.parse.quote(token)}" if token else "")
+        urllib.request.urlopen(urllib.request.Request(self.standin_url("/_standin/mode"), data=form.encode()), timeout=5).read()
 
-    def tasks_calls(self):
-        return self.standin_stats()["counts"].get("/v2/tasks", 0)
+    def refreshes(self, token):
+        """How often the stand-in was asked for `token`'s task list from its first page."""
+        return len(self.standin_stats()["task_list_refreshes"].get(token, []))
+
+    def last_token(self):
+        return self.standin_stats()["last_token"]
+
+    def holder_host(self, holder):
+        """Which host's refresher holds lease `holder` (each logs its holder id at start)."""
+        for n in range(1, HOSTS + 1):
+            with open(os.path.join(self.dir, f"host-{n}.log"), errors="replace") as f:
+                if f"task refresher {holder}:" in f.read():
+                    return n
+        return None
 
     def host_env(self, n):
         standin = f"http://127.0.0.1:{self.standin_port}"
@@ -217,7 +237,8 @@ class Site:
         for n in numbers:
             command = self.network.on_host(n) + [
                 "env", "-i"] + [f"{k}={v}" for k, v in self.host_env(n).items()] + [
-                self.taskr, "serve", "--bind", f"{self.network.address(n)}:{FASTCGI_PORT}", "--workers", "4"] + (
+                self.taskr, "serve", "--bind", f"{self.network.address(n)}:{FASTCGI_PORT}", "--workers", "4",
+                "--task-freshness", str(FRESHNESS)] + (
                 ["--allow-remote"] if self.network.isolated else [])
             self.hosts[n] = subprocess.Popen(command, cwd=self.dir, stdout=subprocess.DEVNULL,
                                              stderr=open(os.path.join(self.dir, f"host-{n}.log"), "ab"))
@@ -288,7 +309,7 @@ def logged_in(body):
 
 
 def shows_tasks(body):
-    return "Disconnect Attio" in body and "<li" in body
+    return "Disconnect Attio" in body and '<ul class="tasks">' in body
 
 
 def connect_across(site, browser, start_door, callback_door):
@@ -328,9 +349,12 @@ def main():
         checks.check("log in through host 2 (the account host 1 created)", second.login("ada", PASSWORD) == 303)
         checks.check("connect Attio through host 3, callback through host 1 (the OAuth state is shared)",
                      connect_across(site, second, door[3], door[1]) == 303)
+        ada_token = site.last_token()
         homes = {n: through(second, door[n]).home() for n in door}
         checks.check("tasks show through every host", all(h[0] == 200 and shows_tasks(h[2]) for h in homes.values()),
                      str({n: h[0] for n, h in homes.items()}))
+        checks.check("the copy taken for the callback through host 1 is what hosts 2 and 3 show: one task-list call",
+                     site.refreshes(ada_token) == 1, str(site.refreshes(ada_token)))
 
         cookie = second.cookie
         checks.check("log out through host 3", through(second, door[3]).logout() == 303)
@@ -342,33 +366,92 @@ def main():
             stale[n] = status == 200 and logged_in(body)
         checks.check("the logged-out cookie is dead on every host", not any(stale.values()), str(stale))
 
-        # -- Attio's Retry-After, seen by one host, holds every host back --
+        # -- one refresh per connection, whichever hosts show the pages --
+        viewers = []
+        for i in range(6):
+            viewer = Browser(door[1 + i % HOSTS])
+            viewer.signup(f"viewer-{i}", PASSWORD)
+            connect_across(site, viewer, door[1 + i % HOSTS], door[1 + (i + 1) % HOSTS])
+            viewers.append((viewer, site.last_token()))
+        time.sleep(FRESHNESS + 0.2)  # every copy is stale now: a clock threshold
+        taken_before = site.cluster.query("SELECT max(taken_at) FROM task_copies")
+        fresh_viewers = []
+        for viewer, token in viewers:  # each viewer seen by all three hosts at once
+            for n in door:
+                copy = Browser(door[n])
+                copy.cookie = viewer.cookie
+                fresh_viewers.append(copy)
+        views = [threading.Thread(target=b.home) for b in fresh_viewers]
+        for thread in views:
+            thread.start()
+        for thread in views:
+            thread.join(30)
+        wait_for("every viewer's copy refreshed", 30, lambda: site.cluster.query(
+            f"SELECT count(*) FROM task_copies WHERE taken_at > {taken_before}") == str(len(viewers)))
+        counts = [site.refreshes(token) for _, token in viewers]
+        checks.check("six stale copies, each page shown by all three hosts at once: exactly one refresh each",
+                     counts == [2] * len(viewers), f"task-list calls per connection (first copy included): {counts}")
+
+        # -- Attio's Retry-After, met by one refresh, holds every host back --
         carol = Browser(door[1])
         carol.signup("carol", PASSWORD)
         connected = connect_across(site, carol, door[1], door[1]) == 303
-        site.standin_mode("api_429")
-        before = site.tasks_calls()
-        first_view = through(carol, door[2]).home()[2]
-        after_first = site.tasks_calls()
+        carol_token = site.last_token()
+        site.standin_mode("api_429", token=carol_token)
+        time.sleep(FRESHNESS + 0.2)
+        through(carol, door[2]).home()
+        wait_for("the refresh that meets the 429", 20, lambda: "slow down" in through(carol, door[2]).home()[2])
+        calls = site.refreshes(carol_token)
+        time.sleep(FRESHNESS + 0.2)
         second_view = through(carol, door[3]).home()[2]
-        site.standin_mode("normal")
-        checks.check("a 429 from Attio through host 2 shows the slow-down notice", connected and "slow down" in first_view
-                     and after_first == before + 1)
-        checks.check("host 3 then holds back too: the notice, and no call to Attio",
-                     "slow down" in second_view and site.tasks_calls() == after_first,
-                     f"calls {before} → {after_first} → {site.tasks_calls()}")
+        through(carol, door[1]).home()
+        time.sleep(1.5)  # a poll of every host's refresher
+        site.standin_mode("normal", token=carol_token)
+        checks.check("a 429 met by one host's refresh shows the slow-down notice with the last copy",
+                     connected and "slow down" in second_view and "Call the customer" in second_view)
+        checks.check("no host calls Attio for that connection again before Retry-After", site.refreshes(carol_token) == calls,
+                     f"task-list calls {calls} → {site.refreshes(carol_token)}")
+
+        # -- a refresh holder killed mid-refresh: another host takes the copy after its lease --
+        dan = Browser(door[1])
+        dan.signup("dan", PASSWORD)
+        connect_across(site, dan, door[1], door[1])
+        dan_token = site.last_token()
+        dan_id = site.cluster.query("SELECT id FROM users WHERE username = 'dan'")
+        site.standin_mode("api_slow", token=dan_token)  # Attio hangs for dan: the refresh holds its lease
+        time.sleep(FRESHNESS + 0.2)
+        through(dan, door[1]).home()
+        wait_for("a refresher to claim dan's copy", 10, lambda: site.cluster.query(
+            f"SELECT lease_holder FROM task_copies WHERE user_id = {dan_id}") != "")
+        holder = site.cluster.query(f"SELECT lease_holder FROM task_copies WHERE user_id = {dan_id}")
+        victim = site.holder_host(holder)
+        site.kill_host(victim)
+        killed_at = time.monotonic()
+        site.standin_mode("normal", token=dan_token)
+        taken = site.cluster.query(f"SELECT taken_at FROM task_copies WHERE user_id = {dan_id}")
+        wait_for("another host to take dan's copy over", LEASE + 15, lambda: site.cluster.query(
+            f"SELECT taken_at FROM task_copies WHERE user_id = {dan_id}") != taken)
+        took = time.monotonic() - killed_at
+        figures["lease take-over after kill -9"] = round(took, 1)
+        print(f"host {victim} killed -9 holding dan's refresh: another host took it over after {took:.1f} s (lease {LEASE} s)",
+              flush=True)
+        checks.check(f"host {victim}, killed -9 mid-refresh, is replaced by another host once its lease ran out",
+                     took <= LEASE + 5 and site.refreshes(dan_token) == 2, f"{took:.1f} s, {site.refreshes(dan_token)} calls")
+        site.start_hosts([victim])
 
         # -- disconnect through one host stops every host at once --------
         through(first, door[1])
-        for n in door:  # every host has just read ada's tasks (and caches them for a while)
-            through(first, door[n]).home()
-        calls = site.tasks_calls()
+        calls = site.refreshes(ada_token)
         checks.check("disconnect Attio through host 3", through(first, door[3]).disconnect() == 303)
+        time.sleep(FRESHNESS + 0.2)
         after = {n: through(first, door[n]).home()[2] for n in door}
+        time.sleep(1.5)  # a poll of every host's refresher
         checks.check("no host shows tasks after the disconnect, on the next request",
                      not any(shows_tasks(body) for body in after.values()))
-        checks.check("no host called Attio with the dropped token", site.tasks_calls() == calls,
-                     f"{site.tasks_calls() - calls} call(s)")
+        checks.check("no host called Attio with the dropped token", site.refreshes(ada_token) == calls,
+                     f"{site.refreshes(ada_token) - calls} call(s)")
+        checks.check("the copy went with the connection", site.cluster.query(
+            "SELECT count(*) FROM task_copies t JOIN users u ON u.id = t.user_id WHERE u.username = 'ada'") == "0")
 
         # -- kill -9 of one host in the middle of a burst ------------------
         site.standin_mode("normal")

@@ -56,6 +56,8 @@ final class TaskRefresher: Sendable {
 
     /// Starts `threads` refresher threads (`taskr serve`).
     func start(threads: Int) {
+        // Not a secret: what an operator (or a test) matches with task_copies.lease_holder.
+        logger.info("task refresher \(holder): \(max(1, threads)) thread(s)")
         for number in 0..<max(1, threads) {
             signal.started()
             let thread = Thread { [self] in
