@@ -99,6 +99,7 @@ reliability-test: build
 	python3 Tests/reliability/login_race_test.py .build/release/taskr
 	python3 Tests/reliability/login_race_test.py .build/release/taskr --postgres
 	python3 Tests/reliability/burst_test.py .build/release/taskr
+	python3 Tests/reliability/capacity_test.py .build/release/taskr
 	python3 Tests/reliability/backup_restore_test.py .build/release/taskr
 	python3 Tests/reliability/nginx_client_key_test.py
 	$(MAKE) http-memory HTTP_MEMORY_REQUESTS=20000
