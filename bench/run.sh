@@ -96,10 +96,13 @@ session_in=$(signup "$tmp/in.jar" bench-user)
 session_connected=$(signup "$tmp/connected.jar" bench-connected)
 session_pg=$(signup "$tmp/pg.jar" bench-user "http://127.0.0.1:$pg_port")
 curl -s -H "Cookie: taskr_session=$session_pg" "http://127.0.0.1:$pg_port/" | grep -q "logged in as" || fail "no logged-in page on PostgreSQL"
+# The connected user's workspace has 120 tasks (80 open): the page shows 50 of them.
+curl -sf -o /dev/null -X POST --data count=120 "$standin/_standin/tasks" || fail "the stand-in takes no task count"
 authorize=$(curl -s -o /dev/null -w '%{redirect_url}' -b "$tmp/connected.jar" "$base/integrations/attio/connect")
 callback=$(curl -s -o /dev/null -w '%{redirect_url}' "$authorize")
 curl -s -o /dev/null -b "$tmp/connected.jar" "$callback"
-curl -s -b "$tmp/connected.jar" "$base/" | grep -q "Stand-in Workspace" || fail "the connected user sees no tasks"
+connected_tasks=$(curl -s -b "$tmp/connected.jar" "$base/" | grep -c '</li>$')
+[ "$connected_tasks" = 50 ] || fail "the connected user's page shows $connected_tasks tasks, not 50"
 home_out_bytes=$(curl -s "$base/" | wc -c)
 home_in_bytes=$(curl -s -H "Cookie: taskr_session=$session_in" "$base/" | wc -c)
 
@@ -225,7 +228,7 @@ echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 row "GET /healthz (vs hello)" taskr-healthz hello-healthz 95
 row "GET / logged out (vs hello)" taskr-home hello-home 95
 row "GET / logged in, not connected (vs SQLite read)" taskr-home-in sqlite-home-in 90
-row "GET / logged in, connected to the stand-in (vs not connected: within 1.2×)" taskr-home-connected taskr-home-in 83
+row "GET / logged in, connected: 50 tasks from the copy (vs not connected)" taskr-home-connected taskr-home-in 85
 row "GET / logged out, kept FastCGI connections (vs hello, which cannot keep them)" taskr-keep-home hello-home ""
 row "GET / logged in, kept FastCGI connections (vs SQLite read, which cannot keep them)" taskr-keep-home-in sqlite-home-in ""
 row "GET / logged in on PostgreSQL (vs libpq read)" taskr-pg-home-in libpq-home-in 85
