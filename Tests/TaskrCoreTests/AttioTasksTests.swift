@@ -283,6 +283,31 @@ struct AttioTasksTests {
         #expect(try browser.get("/").text.contains("No deadline"))
     }
 
+    /// SIGTERM stops the refresher between Attio's pages: the refresh gives
+    /// its lease back and writes nothing (no half-written copy); the last
+    /// copy stays as it was, and the next holder may take it at once.
+    @Test(.timeLimit(.minutes(1))) func aRefreshStoppedBetweenPagesWritesNothingAndGivesItsLeaseBack() async throws {
+        let test = try await TestApp()
+        test.attio.setTasks(count: 600)
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        let version = try test.integers("SELECT version FROM task_copies")
+        letCopiesGoStale(test)
+        try browser.get("/")
+        let release = DispatchSemaphore(value: 0)
+        test.attio.fail("/v2/tasks", with: .hang(release))
+        test.app.startRefreshing(threads: 1)
+        #expect(eventually { test.attio.requests(to: "/v2/tasks").count == 3 }, "two pages for the first copy, then the hung one")
+        #expect(test.app.stopRefreshing(waiting: 0.2) == false, "a refresh waiting on Attio is not cut off mid-call")
+        test.attio.fail("/v2/tasks", with: nil)
+        release.signal()
+        #expect(test.app.stopRefreshing(waiting: 10))
+        #expect(test.attio.requests(to: "/v2/tasks").count == 3, "no page asked for after the stop")
+        #expect(try test.integers("SELECT version FROM task_copies") == version, "the copy is as it was")
+        #expect(try test.database.rows("SELECT lease_holder FROM task_copies") == [[.null]], "the lease given back")
+        #expect(try browser.get("/").text.contains("Task number 1<"))
+    }
+
     @Test(arguments: [
         ("2023-01-01T15:00:00.000000000Z", "2023-01-01 15:00 UTC"),
         ("2023-01-01", "2023-01-01"),
