@@ -5,19 +5,27 @@
 /// handler takes: the application decides. A `GET` route answers `HEAD` too;
 /// the web server drops the body.
 public struct Router<Handler: Sendable>: Sendable {
-    /// Each route's handler, and whether it was added as slow.
-    private var routes: [String: [Method: (handler: Handler, slow: Bool)]] = [:]
+    /// Each route's handler, and how it was added.
+    private var routes: [String: [Method: (handler: Handler, slow: Bool, machine: Bool)]] = [:]
 
     public init() {}
 
     /// Registers `handler` for `method` on `path`.
     /// - Warning: registering the same method and path twice is a programming
     ///   error and traps.
-    /// - Parameter slow: the handler waits on a small shared pool (a
-    ///   password hash): the server answers it on its slow lane.
-    public mutating func add(_ method: Method, _ path: String, slow: Bool = false, _ handler: Handler) {
+    /// - Parameters:
+    ///   - slow: the handler waits on a small shared pool (a password hash):
+    ///     the server answers it on its slow lane.
+    ///   - machine: called by another server, not a browser (a webhook): no
+    ///     session, no cookies, no CSRF; the handler authenticates it.
+    public mutating func add(_ method: Method, _ path: String, slow: Bool = false, machine: Bool = false, _ handler: Handler) {
         precondition(routes[path]?[method] == nil, "route \(method) \(path) registered twice")
-        routes[path, default: [:]][method] = (handler, slow)
+        routes[path, default: [:]][method] = (handler, slow, machine)
+    }
+
+    /// Whether the route for `method` and `path` was added for machines.
+    public func isMachine(_ method: Method, path: String) -> Bool {
+        routes[path]?[method]?.machine == true
     }
 
     /// Whether the route for `method` and `path` was added as slow.

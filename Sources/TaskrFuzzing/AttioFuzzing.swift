@@ -46,8 +46,12 @@ final class AttioFuzzing: Sendable {
             client: client, gate: gate, sealer: sealer, copies: stores.taskCopies, connections: stores.attioConnections, clock: clock,
             random: SystemRandom(), logger: logger)
         board = TaskBoard(copies: stores.taskCopies, sealer: sealer, refresher: refresher, clock: clock, logger: logger)
+        let webhooks = AttioWebhooks(
+            settings: settings, client: client, gate: gate, sealer: sealer, connections: stores.attioConnections, copies: stores.taskCopies,
+            refresher: refresher, clock: clock, securityLog: SecurityLog(logger: logger, digestKey: SecretKey.generate()), logger: logger)
         connector = AttioConnector(
-            settings: settings, client: client, gate: gate, refresher: refresher, sealer: sealer, connections: stores.attioConnections,
+            settings: settings, client: client, gate: gate, refresher: refresher, webhooks: webhooks, sealer: sealer,
+            connections: stores.attioConnections,
             states: stores.oauthStates, clock: clock, random: SystemRandom(), logger: logger)
         views = Self.preparedViews.withLock { $0 } ?? Self.loadViewsBlocking()
     }

@@ -163,7 +163,10 @@ struct Reseal: AsyncParsableCommand {
             fail("\(error)")
         }
         print("current key \(report.currentKeyID)")
-        for (prefix, what, tally) in [("", "token", report.tokens), ("task copies: ", "task copy", report.taskCopies)] {
+        for (prefix, what, tally) in [
+            ("", "token", report.tokens), ("task copies: ", "task copy", report.taskCopies),
+            ("webhook secrets: ", "webhook secret", report.webhookSecrets),
+        ] {
             for (keyID, count) in tally.resealed.sorted(by: { $0.key < $1.key }) { print("\(prefix)resealed \(count) from key \(keyID)") }
             print("\(prefix)resealed \(tally.resealed.values.reduce(0, +)) in all; \(tally.alreadyCurrent) already under the current key")
             for userID in tally.unopenable { print("left in place: the \(what) of user \(userID) (no configured key opens it)") }

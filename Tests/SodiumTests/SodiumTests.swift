@@ -5,6 +5,22 @@ import Testing
 
 @Suite("Password hashing")
 struct PasswordHasherTests {
+    /// RFC 4231's test cases 1, 2 and 6 (a key longer than the block).
+    @Test func hmacSHA256MatchesRFC4231() {
+        #expect(
+            Hex.encode(HMACSHA256.authenticate(Array("Hi There".utf8), key: [UInt8](repeating: 0x0b, count: 20)))
+                == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
+        #expect(
+            Hex.encode(HMACSHA256.authenticate(Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8)))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            Hex.encode(
+                HMACSHA256.authenticate(
+                    Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8), key: [UInt8](repeating: 0xaa, count: 131)))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        #expect(HMACSHA256.authenticate([], key: []).count == 32)
+    }
+
     @Test func hashIsArgon2idWithOWASPParametersAndVerifies() throws {
         let hash = try PasswordHasher.owasp.hash("correct horse battery staple")
         #expect(hash.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))

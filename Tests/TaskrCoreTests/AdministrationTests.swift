@@ -103,7 +103,7 @@ struct AdministrationTests {
 
         let report = try test.administration().check()
         #expect(report.problems.isEmpty)
-        #expect(report.migrations.pending.isEmpty && report.migrations.version == "v6-task-copies")
+        #expect(report.migrations.pending.isEmpty && report.migrations.version == "v7-webhooks")
         #expect(report.users == 2)
         #expect(report.liveSessions == 1)
         #expect(report.connectionsByKey == [.init(keyID: old.id, role: "previous", count: 1)])

@@ -25,6 +25,7 @@ final class FakeAttio: HTTPClient {
             #"{"active":true,"workspace_id":"ws-1","workspace_name":"Acme <Corp>","workspace_slug":"acme","authorized_by_workspace_member_id":"m-1"}"#
         var membersJSON = FakeAttio.defaultMembers
         var issuedTokens = 0
+        var webhooks = 0
         var onExchange: (@Sendable () -> Void)?
     }
 
@@ -33,7 +34,9 @@ final class FakeAttio: HTTPClient {
 
     init(clock: ManualClock) { self.clock = clock }
 
-    /// Makes the endpoint at `path` (`/oauth/token`, `/v2/tasks`, …) fail until told otherwise.
+    /// Makes the endpoint at `path` (`/oauth/token`, `/v2/tasks`, …) fail
+    /// until told otherwise; `"POST /v2/tasks"`, `"PATCH /v2/tasks"` (any
+    /// task), `"POST /v2/webhooks"` name one method's calls only.
     func fail(_ path: String, with failure: Failure?) { state.withLock { $0.failures[path] = failure } }
     /// Runs `action` during every token exchange, before it answers.
     func onExchange(_ action: (@Sendable () -> Void)?) { state.withLock { $0.onExchange = action } }
@@ -47,9 +50,10 @@ final class FakeAttio: HTTPClient {
 
     func send(_ request: OutboundRequest) throws -> OutboundResponse {
         let path = request.url.path
+        let route = "\(request.method) \(path.hasPrefix("/v2/tasks/") ? "/v2/tasks" : path.hasPrefix("/v2/webhooks/") ? "/v2/webhooks" : path)"
         let failure: Failure? = state.withLock { state in
             state.requests.append(request)
-            return state.failures[path]
+            return state.failures[route] ?? state.failures[path]
         }
         switch failure {
         case let .status(code, headers, body): return OutboundResponse(status: code, headers: headers, body: Data(body.utf8))
@@ -72,8 +76,43 @@ final class FakeAttio: HTTPClient {
             return json(state.withLock { $0.selfJSON })
         case "/v2/workspace_members":
             return json(state.withLock { $0.membersJSON })
+        case "/v2/tasks" where request.method == "POST":
+            return state.withLock { state in
+                let body = (try? JSONSerialization.jsonObject(with: request.body ?? Data())) as? [String: Any]
+                let data = body?["data"] as? [String: Any] ?? [:]
+                var tasks = Self.tasks(state.tasksJSON)
+                let task: [String: Any] = [
+                    "id": ["workspace_id": "ws-1", "task_id": "t-new-\(tasks.count + 1)"], "content_plaintext": data["content"] ?? "",
+                    "format": "plaintext", "deadline_at": data["deadline_at"] ?? NSNull(), "is_completed": false, "linked_records": [],
+                    "assignees": data["assignees"] ?? [], "created_at": "2026-12-01T10:00:00.000000000Z",
+                ]
+                tasks.append(task)
+                state.tasksJSON = Self.json(["data": tasks])
+                return json(Self.json(["data": task]))
+            }
         case "/v2/tasks":
             return json(Self.page(of: state.withLock { $0.tasksJSON }, request.url))
+        case let path where path.hasPrefix("/v2/tasks/") && request.method == "PATCH":
+            let id = String(path.dropFirst("/v2/tasks/".count))
+            return state.withLock { state in
+                let body = (try? JSONSerialization.jsonObject(with: request.body ?? Data())) as? [String: Any]
+                var tasks = Self.tasks(state.tasksJSON)
+                guard let index = tasks.firstIndex(where: { ($0["id"] as? [String: Any])?["task_id"] as? String == id }) else {
+                    return OutboundResponse(
+                        status: 404, body: Data(#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no"}"#.utf8))
+                }
+                if let completed = (body?["data"] as? [String: Any])?["is_completed"] as? Bool { tasks[index]["is_completed"] = completed }
+                state.tasksJSON = Self.json(["data": tasks])
+                return json(Self.json(["data": tasks[index]]))
+            }
+        case "/v2/webhooks" where request.method == "POST":
+            let number = state.withLock { state -> Int in
+                state.webhooks += 1
+                return state.webhooks
+            }
+            return json(#"{"data":{"id":{"workspace_id":"ws-1","webhook_id":"wh-\#(number)"},"status":"active","secret":"whsec-\#(number)"}}"#)
+        case let path where path.hasPrefix("/v2/webhooks/") && request.method == "DELETE":
+            return json("{}")
         default:
             return OutboundResponse(
                 status: 404, body: Data(#"{"status_code":404,"type":"invalid_request_error","code":"not_found","message":"no"}"#.utf8))
@@ -92,6 +131,17 @@ final class FakeAttio: HTTPClient {
         }
         setTasks(#"{"data":[\#(tasks.joined(separator: ","))]}"#)
     }
+
+    private static func tasks(_ json: String) -> [[String: Any]] {
+        ((try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any])?["data"] as? [[String: Any]] ?? []
+    }
+
+    private static func json(_ object: Any) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: object)) ?? Data(), as: UTF8.self)
+    }
+
+    /// The secret of the webhook the fake registered `number`th.
+    static func webhookSecret(_ number: Int) -> String { "whsec-\(number)" }
 
     /// The page `limit`/`offset` of `url` asks for, as Attio pages; the
     /// text as it is when it is not a task list (malformed on purpose).

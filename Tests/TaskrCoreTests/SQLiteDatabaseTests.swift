@@ -84,7 +84,7 @@ struct SQLiteDatabaseTests {
             }
             let reopened = try SQLiteDatabase(path: path)
             let state = try TaskrDatabase.sqlite(reopened).migrationState()
-            #expect(state.pending.isEmpty && state.version == "v6-task-copies")
+            #expect(state.pending.isEmpty && state.version == "v7-webhooks")
             // Nothing ran and nothing was written: no write lock at an ordinary start.
             #expect(try TaskrDatabase.sqlite(reopened).count("sqlite_master WHERE name = 'taskr_migrations'") == 0)
         }

@@ -142,6 +142,12 @@ struct SettingsTests {
         }
     }
 
+    @Test func thePublicURLIsAnOriginAndUnsetByDefault() async throws {
+        #expect(try await load([:]).attio.publicURL == nil)
+        #expect(try await load(["TASKR_PUBLIC_URL": "https://taskr.example.com/"]).attio.publicURL?.absoluteString == "https://taskr.example.com")
+        #expect(try await load(["TASKR_PUBLIC_URL": "http://127.0.0.1:3050"]).attio.publicURL?.absoluteString == "http://127.0.0.1:3050")
+    }
+
     @Test func emptyDatabasePathIsInvalid() async throws {
         await #expect(throws: ConfigError.self) { try await load([:], dotEnv: "TASKR_DATABASE=\n") }
     }
@@ -206,6 +212,9 @@ struct SettingsTests {
         // Full-width digits are hex digits to Character.isHexDigit, not to UInt8(_:radix:).
         ("TASKR_SECRET_KEY", String(repeating: "\u{FF11}", count: 64)),
         ("TASKR_PREVIOUS_SECRET_KEYS", "AAAA,BBBB"),
+        // An origin, https (http only on loopback), no path or query.
+        ("TASKR_PUBLIC_URL", "http://taskr.example.com"), ("TASKR_PUBLIC_URL", "https://taskr.example.com/app"),
+        ("TASKR_PUBLIC_URL", "https://taskr.example.com/?x=1"), ("TASKR_PUBLIC_URL", "taskr.example.com"),
     ])
     func malformedAttioOrKeyValueStopsStartUpNamingTheVariable(_ variable: String, _ value: String) async throws {
         do {

@@ -56,7 +56,7 @@ struct StoreSuiteTests {
             let state = try database.migrationState()
             #expect(state.pending.isEmpty)
             #expect(state.unknown.isEmpty)
-            #expect(state.version == "v6-task-copies")
+            #expect(state.version == "v7-webhooks")
             #expect(try database.migrate() == [])
             #expect(database.isAvailable())
         }

@@ -3,7 +3,8 @@
 
 It speaks the documented shapes of Attio's OAuth endpoints (authorize with
 automatic consent, token, revoke) and of the REST calls Taskr makes
-(GET /v2/tasks, /v2/self, /v2/workspace_members), with switchable failures.
+(GET /v2/tasks, /v2/self, /v2/workspace_members, POST and PATCH /v2/tasks,
+POST and DELETE /v2/webhooks, signed deliveries), with switchable failures.
 It listens on loopback only and keeps everything in memory.
 
     attio_standin.py --port 3051 --client-id demo-client --client-secret demo-secret
@@ -18,6 +19,13 @@ Control endpoints, for tests (not part of Attio):
     POST /_standin/tasks    body "count=N": N generated tasks for every token (or
                             "&token=T": for that token only); "count=default" the four
     POST /_standin/latency  body "ms=N": every /v2 answer waits N ms first
+    POST /_standin/scopes   body "write=0&webhooks=0" (with "&token=T" for one token): refuse
+                            task writes / webhook registration with 403, as a workspace
+                            that did not grant task:read-write / webhook:read-write
+    POST /_standin/change   body "task_id=ID&is_completed=1" (or "&content=TEXT"; "&token=T"
+                            for one token's workspace): change a task "in Attio", and
+                            deliver task.updated to the webhooks registered for it
+    POST /_standin/signature  body "mode=wrong" or "mode=right": how deliveries are signed
     POST /_standin/revoke   revoke every token (as if the user removed the app in Attio)
     GET  /_standin/stats    JSON: request counts per path, tokens issued and revoked,
                             and per token the times of its task-list refreshes
@@ -25,13 +33,18 @@ Control endpoints, for tests (not part of Attio):
 """
 
 import argparse
+import copy
 import email.utils
+import hashlib
+import hmac
 import json
 import secrets
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import urllib.request
+import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 MODES = {"normal", "deny", "token_error", "token_slow", "api_401", "api_429",
@@ -96,6 +109,12 @@ class State:
         self.token_tasks = {}  # token -> tasks
         self.latency = 0.0
         self.refreshes = {}    # token -> [time of each GET /v2/tasks at offset 0]
+        self.no_write = set()  # tokens refused task writes (no task:read-write)
+        self.no_webhooks = set()  # tokens refused webhooks (no webhook:read-write)
+        self.default_write = self.default_webhooks = True
+        self.webhooks = {}     # webhook id -> {"token", "target_url", "secret"}
+        self.wrong_signature = False
+        self.deliveries = []   # (webhook id, status Taskr answered)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -146,6 +165,8 @@ class Handler(BaseHTTPRequestHandler):
                                             "tokens_revoked": sum(1 for a in self.state.tokens.values() if not a),
                                             "last_token": self.state.last_token,
                                             "task_list_refreshes": self.state.refreshes,
+                                            "webhooks": {i: w["target_url"] for i, w in self.state.webhooks.items()},
+                                            "deliveries": self.state.deliveries,
                                             "latency_ms": int(self.state.latency * 1000)})
         if url.path in ("/v2/tasks", "/v2/self", "/v2/workspace_members"):
             return self.api(url.path, query)
@@ -194,12 +215,171 @@ class Handler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.latency = int(ms) / 1000
             return self.send_json(200, {"ms": int(ms)})
+        if url.path == "/_standin/scopes":
+            form = self.form()
+            with self.state.lock:
+                for scope, refused in (("write", self.state.no_write), ("webhooks", self.state.no_webhooks)):
+                    if scope not in form:
+                        continue
+                    granted = form[scope] == "1"
+                    if "token" in form:
+                        (refused.discard if granted else refused.add)(form["token"])
+                    else:
+                        refused.clear()
+                        setattr(self.state, "default_" + scope, granted)
+            return self.send_json(200, {})
+        if url.path == "/_standin/change":
+            return self.change(self.form())
+        if url.path == "/_standin/signature":
+            with self.state.lock:
+                self.state.wrong_signature = self.form().get("mode") == "wrong"
+            return self.send_json(200, {})
+        if url.path in ("/v2/tasks", "/v2/webhooks"):
+            return self.api_write("POST", url.path, self.json_body())
         if url.path == "/_standin/revoke":
             with self.state.lock:
                 for token in self.state.tokens:
                     self.state.tokens[token] = False
             return self.send_json(200, {})
         self.error(404, "invalid_request_error", "not_found", "No such endpoint.")
+
+    def do_PATCH(self):
+        url = urlsplit(self.path)
+        self.count(url.path)
+        if url.path.startswith("/v2/tasks/"):
+            return self.api_write("PATCH", url.path, self.json_body())
+        self.error(404, "invalid_request_error", "not_found", "No such endpoint.")
+
+    def do_DELETE(self):
+        url = urlsplit(self.path)
+        self.count(url.path)
+        if url.path.startswith("/v2/webhooks/"):
+            return self.api_write("DELETE", url.path, None)
+        self.error(404, "invalid_request_error", "not_found", "No such endpoint.")
+
+    def json_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            return json.loads(self.rfile.read(length) or b"null")
+        except ValueError:
+            return None
+
+    def tasks_of(self, token):
+        """The token's own task list (a copy of the default one at its first change). Under the lock."""
+        if token not in self.state.token_tasks:
+            self.state.token_tasks[token] = copy.deepcopy(self.state.default_tasks)
+        return self.state.token_tasks[token]
+
+    def api_write(self, method, path, body):
+        auth = self.headers.get("Authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        with self.state.lock:
+            active = self.state.tokens.get(token, False)
+            mode = self.state.token_modes.get(token, self.state.mode)
+            latency = self.state.latency
+            may_write = token not in self.state.no_write and self.state.default_write
+            may_hook = token not in self.state.no_webhooks and self.state.default_webhooks
+        if latency:
+            time.sleep(latency)
+        if mode == "api_slow":
+            time.sleep(SLOW_SECONDS)
+        if not active or mode == "api_401":
+            return self.error(401, "auth_error", "invalid_token", "The access token is invalid or was revoked.")
+        if mode == "api_429":
+            retry = email.utils.formatdate(time.time() + 30, usegmt=True)
+            return self.error(429, "rate_limit_error", "rate_limit_exceeded", "Slow down.", {"Retry-After": retry})
+        if mode == "api_500":
+            return self.error(500, "api_error", "internal_error", "Something broke (stand-in).")
+        if path.startswith("/v2/webhooks"):
+            if not may_hook:
+                return self.error(403, "auth_error", "insufficient_scope", "This token lacks webhook:read-write.")
+            return self.webhook_write(method, path, body, token)
+        if not may_write:
+            return self.error(403, "auth_error", "insufficient_scope", "This token lacks task:read-write.")
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict):
+            return self.error(400, "validation_type", "invalid_body", "The body must be {\"data\": {...}}.")
+        if method == "POST":
+            if not isinstance(data.get("content"), str) or data.get("format") != "plaintext":
+                return self.error(400, "validation_type", "invalid_body", "content and format plaintext are required.")
+            with self.state.lock:
+                tasks = self.tasks_of(token)
+                number = 100000 + len(tasks)
+                made = task(number, data["content"], data.get("deadline_at"), False, [])
+                made["assignees"] = [a for a in data.get("assignees", []) if isinstance(a, dict)]
+                made["created_at"] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() % 10**9:09d}Z"
+                tasks.append(made)
+            self.deliver(token, "task.created", made["id"]["task_id"])
+            return self.send_json(200, {"data": made})
+        task_id = path.rsplit("/", 1)[1]
+        with self.state.lock:
+            found = next((t for t in self.tasks_of(token) if t["id"]["task_id"] == task_id), None)
+            if found is not None and isinstance(data.get("is_completed"), bool):
+                found["is_completed"] = data["is_completed"]
+        if found is None:
+            return self.error(404, "invalid_request_error", "not_found", "No such task.")
+        self.deliver(token, "task.updated", task_id)
+        return self.send_json(200, {"data": found})
+
+    def webhook_write(self, method, path, body, token):
+        if method == "DELETE":
+            with self.state.lock:
+                gone = self.state.webhooks.pop(path.rsplit("/", 1)[1], None)
+            return self.send_json(200, {}) if gone else self.error(404, "invalid_request_error", "not_found", "No such webhook.")
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("target_url"), str):
+            return self.error(400, "validation_type", "invalid_body", "target_url is required.")
+        webhook_id, secret = str(uuid.uuid4()), secrets.token_hex(32)
+        with self.state.lock:
+            self.state.webhooks[webhook_id] = {"token": token, "target_url": data["target_url"], "secret": secret}
+        return self.send_json(200, {"data": {"target_url": data["target_url"], "subscriptions": data.get("subscriptions", []),
+                                             "id": {"workspace_id": WORKSPACE_ID, "webhook_id": webhook_id},
+                                             "status": "active", "created_at": "2026-12-01T10:00:00.000000000Z",
+                                             "secret": secret}})
+
+    def change(self, form):
+        """A task changed "in Attio": every matching token's list, and its webhooks told."""
+        task_id = form.get("task_id", "")
+        changed = []
+        with self.state.lock:
+            tokens = [form["token"]] if "token" in form else [t for t, a in self.state.tokens.items() if a]
+            for token in tokens:
+                for item in self.tasks_of(token):
+                    if item["id"]["task_id"] == task_id:
+                        if "is_completed" in form:
+                            item["is_completed"] = form["is_completed"] == "1"
+                        if "content" in form:
+                            item["content_plaintext"] = form["content"]
+                        changed.append(token)
+        for token in changed:
+            self.deliver(token, "task.updated", task_id)
+        return self.send_json(200, {"changed": len(changed)})
+
+    def deliver(self, token, event_type, task_id):
+        """Posts a signed delivery to each webhook of `token`, in the background, as Attio does."""
+        with self.state.lock:
+            hooks = [(i, dict(w)) for i, w in self.state.webhooks.items() if w["token"] == token]
+            wrong = self.state.wrong_signature
+        for webhook_id, hook in hooks:
+            body = json.dumps({"webhook_id": webhook_id, "events": [{
+                "event_type": event_type, "id": {"workspace_id": WORKSPACE_ID, "task_id": task_id},
+                "actor": {"type": "workspace-member", "id": MEMBERS[0]["id"]["workspace_member_id"]}}]}).encode()
+            key = ("wrong-" if wrong else "") + hook["secret"]
+            signature = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+            threading.Thread(target=self.post_delivery, args=(webhook_id, hook["target_url"], body, signature), daemon=True).start()
+
+    def post_delivery(self, webhook_id, target, body, signature):
+        request = urllib.request.Request(target, data=body, method="POST", headers={
+            "Content-Type": "application/json", "Attio-Signature": signature, "Idempotency-Key": str(uuid.uuid4())})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except OSError:
+            status = 0
+        with self.state.lock:
+            self.state.deliveries.append([webhook_id, status])
 
     def authorize(self, query):
         redirect_uri = query.get("redirect_uri", "")
@@ -247,7 +427,7 @@ class Handler(BaseHTTPRequestHandler):
             mode = self.state.token_modes.get(token, self.state.mode)
             active = self.state.tokens.get(token, False)
             latency = self.state.latency
-            tasks = self.state.token_tasks.get(token, self.state.default_tasks)
+            tasks = list(self.state.token_tasks.get(token, self.state.default_tasks))
             if path == "/v2/tasks" and query.get("offset", "0") == "0" and active:
                 self.state.refreshes.setdefault(token, []).append(time.time())
         if latency:

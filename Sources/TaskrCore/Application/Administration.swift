@@ -102,6 +102,7 @@ public struct Administration: Sendable {
         public let currentKeyID: String
         public let tokens: Tally
         public let taskCopies: Tally
+        public let webhookSecrets: Tally
 
         /// What became of one kind of sealed value.
         public struct Tally: Sendable, Equatable {
@@ -135,7 +136,7 @@ public struct Administration: Sendable {
         }
     }
 
-    /// Re-seals every token and task copy not under the current key.
+    /// Re-seals every token, task copy and webhook secret not under the current key.
     /// - Throws: ``AdministrationError/noKey`` when there is no current key.
     public func reseal() throws -> ResealReport {
         guard let currentKey else { throw AdministrationError.noKey }
@@ -143,16 +144,22 @@ public struct Administration: Sendable {
         let connections = services.stores.attioConnections
         let copies = services.stores.taskCopies
         var tokens = ResealReport.Tally()
+        var webhookSecrets = ResealReport.Tally()
         for connection in try connections.all() {
             try tokens.reseal(connection.sealedToken, of: connection.userID, for: .token, with: sealer) {
                 try connections.replaceSealedToken(userID: connection.userID, connection.sealedToken, with: $0)
+            }
+            if let secret = connection.webhook?.sealedSecret {
+                try webhookSecrets.reseal(secret, of: connection.userID, for: .webhookSecret, with: sealer) {
+                    try connections.replaceSealedWebhookSecret(userID: connection.userID, secret, with: $0)
+                }
             }
         }
         var taskCopies = ResealReport.Tally()
         for copy in try copies.allSealed() {
             try taskCopies.reseal(copy.sealed, of: copy.userID, for: .taskCopy, with: sealer) { try copies.replaceSealed(copy, with: $0) }
         }
-        return ResealReport(currentKeyID: currentKey.id, tokens: tokens, taskCopies: taskCopies)
+        return ResealReport(currentKeyID: currentKey.id, tokens: tokens, taskCopies: taskCopies, webhookSecrets: webhookSecrets)
     }
 
     // MARK: users

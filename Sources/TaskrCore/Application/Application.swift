@@ -80,7 +80,19 @@ public struct Application: Sendable {
         } catch {
             return page(for: error)
         }
+        if router.isMachine(request.method, path: request.path) { return respondToMachine(request, with: handler) }
         return respond(to: request, with: handler)
+    }
+
+    /// A route another server calls (Attio's webhook): no session is read,
+    /// no cookie written, no CSRF asked for; the handler checks its signature.
+    private func respondToMachine(_ request: Request, with handler: Handler) -> Response {
+        var context = RequestContext(secure: request.isSecure)
+        do {
+            return Self.notCached(try handler(request, &context))
+        } catch {
+            return Self.notCached(page(for: error, request))
+        }
     }
 
     /// Whether the request's route waits on the Argon2 queue (sign-up,

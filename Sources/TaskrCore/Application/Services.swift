@@ -19,6 +19,8 @@ struct Services: Sendable {
     let taskRefresher: TaskRefresher
     let taskBoard: TaskBoard
     let attioConnector: AttioConnector
+    let taskActions: TaskActions
+    let webhooks: AttioWebhooks
     let health: TaskrDatabase
     let clock: any WallClock
     let logger: Logger
@@ -54,8 +56,14 @@ struct Services: Sendable {
             clock: clock, random: random, logger: logger)
         taskBoard = TaskBoard(
             copies: stores.taskCopies, sealer: sealer, refresher: taskRefresher, freshness: taskFreshness, clock: clock, logger: logger)
+        webhooks = AttioWebhooks(
+            settings: settings.attio, client: client, gate: attioGate, sealer: sealer, connections: stores.attioConnections,
+            copies: stores.taskCopies, refresher: taskRefresher, clock: clock, securityLog: securityLog, logger: logger)
+        taskActions = TaskActions(
+            client: client, gate: attioGate, sealer: sealer, copies: stores.taskCopies, connections: stores.attioConnections,
+            refresher: taskRefresher, clock: clock, random: random, logger: logger)
         attioConnector = AttioConnector(
-            settings: settings.attio, client: client, gate: attioGate, refresher: taskRefresher, sealer: sealer,
+            settings: settings.attio, client: client, gate: attioGate, refresher: taskRefresher, webhooks: webhooks, sealer: sealer,
             connections: stores.attioConnections, states: stores.oauthStates, clock: clock, random: random, logger: logger)
     }
 
@@ -75,6 +83,7 @@ struct Services: Sendable {
                 credentials: credentials, attio: attioConnector, logger: logger),
             LogoutController(views: views, sessions: sessions, logger: logger),
             AttioController(views: views, attio: attioConnector, logger: logger),
+            TasksController(actions: taskActions, webhooks: webhooks),
         ]
     }
 }

@@ -73,15 +73,73 @@ struct AttioClient: Sendable {
         try decode(AttioModels.MemberList.self, from: get("v2/workspace_members", token: token, timeout: timeout)).data
     }
 
+    /// `POST /v2/tasks`: a plaintext task, open, linked to nothing.
+    func createTask(token: String, _ task: AttioModels.NewTask, timeout: TimeInterval) throws(AttioFailure) -> AttioModels.Task {
+        try decode(AttioModels.TaskEnvelope.self, from: send(json("POST", "v2/tasks", AttioModels.Body(data: task), token: token, timeout: timeout)))
+            .data
+    }
+
+    /// `PATCH /v2/tasks/{task_id}` with `is_completed`.
+    func setCompleted(token: String, taskID: String, _ completed: Bool, timeout: TimeInterval) throws(AttioFailure) -> AttioModels.Task {
+        let body = AttioModels.Body(data: AttioModels.Completion(isCompleted: completed))
+        return try decode(
+            AttioModels.TaskEnvelope.self, from: send(json("PATCH", "v2/tasks/\(Self.pathSegment(taskID))", body, token: token, timeout: timeout))
+        ).data
+    }
+
+    /// `POST /v2/webhooks` for task changes, delivered to `target`. The
+    /// secret comes only in this answer.
+    func createWebhook(token: String, target: URL, timeout: TimeInterval) throws(AttioFailure) -> AttioModels.CreatedWebhook {
+        let subscriptions = ["task.created", "task.updated", "task.deleted"].map { AttioModels.Subscription(eventType: $0, filter: nil) }
+        let body = AttioModels.Body(data: AttioModels.NewWebhook(targetUrl: target.absoluteString, subscriptions: subscriptions))
+        let created = try decode(
+            AttioModels.WebhookEnvelope.self, from: send(json("POST", "v2/webhooks", body, token: token, timeout: timeout))
+        ).data
+        guard !created.secret.isEmpty, !created.id.webhookId.isEmpty else { throw .unavailable(reason: "a webhook without id or secret") }
+        return created
+    }
+
+    /// `DELETE /v2/webhooks/{webhook_id}`. Best effort: failures are returned, not thrown.
+    func deleteWebhook(token: String, id: String, timeout: TimeInterval) -> AttioFailure? {
+        do {
+            _ = try send(request("DELETE", "v2/webhooks/\(Self.pathSegment(id))", token: token, timeout: timeout))
+            return nil
+        } catch .notFound {
+            return nil  // gone already
+        } catch {
+            return error
+        }
+    }
+
     // MARK: - Requests
 
     private func get(_ path: String, token: String, timeout: TimeInterval) throws(AttioFailure) -> OutboundResponse {
+        try send(request("GET", path, token: token, timeout: timeout))
+    }
+
+    /// A call to the REST API at `path` (under `ATTIO_API_URL`) with the bearer token.
+    private func request(_ method: String, _ path: String, token: String, timeout: TimeInterval) throws(AttioFailure) -> OutboundRequest {
         let base = settings.apiURL.absoluteString.hasSuffix("/") ? settings.apiURL.absoluteString : settings.apiURL.absoluteString + "/"
         guard let url = URL(string: base + path) else { throw .unavailable(reason: "bad API URL") }
-        return try send(
-            OutboundRequest(
-                url: url, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"], timeout: timeout))
+        return OutboundRequest(
+            method: method, url: url, headers: ["Authorization": "Bearer \(token)", "Accept": "application/json"], timeout: timeout)
     }
+
+    /// Such a call with a JSON body (snake_case keys).
+    private func json(
+        _ method: String, _ path: String, _ body: some Encodable, token: String, timeout: TimeInterval
+    ) throws(AttioFailure) -> OutboundRequest {
+        var request = try request(method, path, token: token, timeout: timeout)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        guard let data = try? encoder.encode(body) else { throw .unavailable(reason: "a body that does not encode") }
+        request.headers["Content-Type"] = "application/json"
+        request.body = data
+        return request
+    }
+
+    /// An id as one path segment: everything but unreserved characters percent-encoded.
+    private static func pathSegment(_ id: String) -> String { formEncode(id) }
 
     private func form(_ url: URL, _ fields: KeyValuePairs<String, String>, timeout: TimeInterval) -> OutboundRequest {
         let body = fields.map { "\($0.key)=\(Self.formEncode($0.value))" }.joined(separator: "&")
@@ -105,6 +163,8 @@ struct AttioClient: Sendable {
         switch response.status {
         case 200..<300: return response
         case 401: throw .unauthorized
+        case 403: throw .forbidden
+        case 404: throw .notFound
         case 429: throw .rateLimited(until: Self.retryAfter(response.headers["retry-after"], now: clock.now()))
         default: throw .unavailable(reason: "HTTP \(response.status)")
         }

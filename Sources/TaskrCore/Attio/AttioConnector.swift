@@ -17,6 +17,7 @@ struct AttioConnector: Sendable {
     let client: AttioClient
     let gate: AttioGate
     let refresher: TaskRefresher
+    let webhooks: AttioWebhooks
     let sealer: TokenSealer
     let connections: any AttioConnectionStore
     let states: any OAuthStateStore
@@ -56,12 +57,15 @@ struct AttioConnector: Sendable {
             logger.warning("connected user \(user.id) to Attio, but /v2/self failed: \(error.summary)")
         }
         let previous = try connections.connection(userID: user.id)
+        let (webhook, webhookStatus) = webhooks.register(token: token, userID: user.id)
         do {
             try connections.save(
                 AttioConnection(
                     userID: user.id, sealedToken: sealer.seal(token, userID: user.id),
-                    workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now()))
+                    workspaceID: identity?.workspaceId, workspaceName: identity?.workspaceName, connectedAt: clock.now(),
+                    webhook: webhook, webhookStatus: webhookStatus))
         } catch {
+            if let webhook { webhooks.delete(webhook, token: token, userID: user.id, why: "its connection could not be stored") }
             revoke(token, of: user, why: "it could not be stored")
             throw error
         }
@@ -70,6 +74,7 @@ struct AttioConnector: Sendable {
         refresher.wake()
         logger.info("connected user \(user.id) to Attio")
         if let previous, let (old, _) = sealer.open(previous.sealedToken, userID: user.id), old != token {
+            if let webhook = previous.webhook { webhooks.delete(webhook, token: old, userID: user.id, why: "a new connection replaced it") }
             revoke(old, of: user, why: "a new connection replaced it")
         }
         if refresher.isRunning, !refresher.waitForCopy(userID: user.id, timeout: Self.firstCopyWait) {
@@ -77,9 +82,11 @@ struct AttioConnector: Sendable {
         }
     }
 
-    /// Revokes the token at Attio (best effort, 3 s at most) and forgets it.
+    /// Deletes the webhook and revokes the token at Attio (best effort,
+    /// bounded), and forgets both (and, with the connection, the task copy).
     func disconnect(user: User) throws {
         if let connection = try connections.connection(userID: user.id), let (token, _) = sealer.open(connection.sealedToken, userID: user.id) {
+            if let webhook = connection.webhook { webhooks.delete(webhook, token: token, userID: user.id, why: "the user disconnected") }
             revoke(token, of: user, why: "the user disconnected")
         }
         try connections.delete(userID: user.id)  // and, with it, the task copy

@@ -8,6 +8,11 @@ enum AttioFailure: Error, Sendable, Equatable {
     case unauthorized
     /// 429: Attio asks us to wait until this time.
     case rateLimited(until: Date)
+    /// 403: the workspace did not grant the scope the call needs
+    /// (`task:read-write`, `webhook:read-write`).
+    case forbidden
+    /// 404: what the call names is gone (a task deleted meanwhile).
+    case notFound
     /// An answer Taskr cannot use: 5xx, another status, malformed JSON.
     /// `reason` is for the log; it never holds a token.
     case unavailable(reason: String)
@@ -25,6 +30,8 @@ extension AttioFailure {
     var summary: String {
         switch self {
         case .unauthorized: "401"
+        case .forbidden: "403 (a scope not granted)"
+        case .notFound: "404"
         case .rateLimited: "429"
         case .busy: "not called: too many calls under way, or Attio is in its quiet period"
         case let .unavailable(reason), let .noAnswer(reason): reason

@@ -30,6 +30,94 @@ enum AttioModels {
         let referencedActorId: String?
     }
 
+    /// `POST /v2/tasks` and `PATCH /v2/tasks/{id}` answer the task.
+    struct TaskEnvelope: Decodable {
+        let data: Task
+    }
+
+    /// A request body: Attio wraps every one in `data`.
+    struct Body<T: Encodable>: Encodable {
+        let data: T
+    }
+
+    /// What `POST /v2/tasks` sends.
+    struct NewTask: Encodable, Equatable {
+        let content: String
+        var format = "plaintext"
+        /// ISO 8601, or null for none (encoded as null, not left out).
+        let deadlineAt: String?
+        var isCompleted = false
+        var linkedRecords: [String] = []
+        let assignees: [NewAssignee]
+
+        enum CodingKeys: String, CodingKey { case content, format, deadlineAt, isCompleted, linkedRecords, assignees }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(content, forKey: .content)
+            try container.encode(format, forKey: .format)
+            try container.encode(deadlineAt, forKey: .deadlineAt)  // null, not absent
+            try container.encode(isCompleted, forKey: .isCompleted)
+            try container.encode(linkedRecords, forKey: .linkedRecords)
+            try container.encode(assignees, forKey: .assignees)
+        }
+    }
+
+    struct NewAssignee: Encodable, Equatable {
+        var referencedActorType = "workspace-member"
+        let referencedActorId: String
+    }
+
+    /// What `PATCH /v2/tasks/{id}` sends.
+    struct Completion: Encodable {
+        let isCompleted: Bool
+    }
+
+    /// What `POST /v2/webhooks` sends.
+    struct NewWebhook: Encodable {
+        let targetUrl: String
+        let subscriptions: [Subscription]
+    }
+
+    struct Subscription: Encodable {
+        let eventType: String
+        let filter: String?
+
+        enum CodingKeys: String, CodingKey { case eventType, filter }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(eventType, forKey: .eventType)
+            try container.encode(filter, forKey: .filter)  // null, not absent
+        }
+    }
+
+    struct WebhookEnvelope: Decodable {
+        let data: CreatedWebhook
+    }
+
+    /// The answer of `POST /v2/webhooks`: the only time the secret is shown.
+    struct CreatedWebhook: Decodable {
+        struct ID: Decodable {
+            let webhookId: String
+        }
+        let id: ID
+        let secret: String
+    }
+
+    /// A webhook delivery: ids only (`events[].id.task_id`).
+    struct Delivery: Decodable {
+        struct Event: Decodable {
+            struct ID: Decodable {
+                let taskId: String?
+            }
+            let eventType: String
+            let id: ID?
+        }
+        let webhookId: String
+        let events: [Event]
+    }
+
     /// `GET /v2/self`: the token's introspection.
     struct Identity: Decodable {
         let active: Bool

@@ -17,6 +17,8 @@ final class TaskBoard: Sendable {
     private let logger: Logger
     /// A copy older than this falls due when its page is shown.
     let freshness: TimeInterval
+    /// The same while a webhook is live (SPEC: 15 minutes).
+    static let freshnessWithWebhook: TimeInterval = 15 * 60
     private let lists = BoundedCache<ListKey, TaskList?>(capacity: 512)
 
     private struct ListKey: Hashable, Sendable {
@@ -41,10 +43,13 @@ final class TaskBoard: Sendable {
         guard let connection else { return .notConnected }
         let now = clock.now()
         let takenAt = copy?.takenAt
+        // With a live webhook, events make the copy due; age alone only every 15 minutes.
+        let freshness = connection.hasLiveWebhook ? Self.freshnessWithWebhook : freshness
         if copy?.isDue != true, takenAt.map({ now.timeIntervalSince($0) >= freshness }) ?? true {
             if try copies.markStale(userID: user.id, at: now) { refresher.wake() }
         }
         var board = Board(isConnected: true, workspaceName: connection.workspaceName, query: query)
+        board.webhook = connection.webhookStatus
         board.failure = copy?.failure  // a refresh that succeeds clears it
         guard let copy, let takenAt, copy.version != 0 else {
             board.isFetching = true
@@ -116,6 +121,8 @@ struct Board: Sendable, Hashable {
     var isTruncated = false
     /// `?assignee=me`, but Attio did not say who connected.
     var memberUnknown = false
+    /// Whether changes made in Attio arrive by webhook (nil: none asked for).
+    var webhook: AttioConnection.WebhookStatus?
     /// How many tasks the query selects, over every page.
     var total = 0
     var pageCount = 1
@@ -125,7 +132,7 @@ struct Board: Sendable, Hashable {
 
     static func == (a: Board, b: Board) -> Bool {
         (a.isConnected, a.workspaceName, a.query, a.isFetching) == (b.isConnected, b.workspaceName, b.query, b.isFetching)
-            && (a.version, a.updated, a.failure, a.isUnreadable) == (b.version, b.updated, b.failure, b.isUnreadable)
+            && (a.version, a.updated, a.failure, a.isUnreadable, a.webhook) == (b.version, b.updated, b.failure, b.isUnreadable, b.webhook)
     }
 
     func hash(into hasher: inout Hasher) {
@@ -137,5 +144,6 @@ struct Board: Sendable, Hashable {
         hasher.combine(updated)
         hasher.combine(failure)
         hasher.combine(isUnreadable)
+        hasher.combine(webhook)
     }
 }

@@ -27,6 +27,28 @@ struct TaskCopy: Codable, Sendable, Equatable {
     var tasks: [Task]
     /// The workspace had more than ``maximumTasks`` tasks.
     var isTruncated: Bool
+    /// Member id → name, as the copy was taken (for a task added by Taskr).
+    var memberNames: [String: String] = [:]
+
+    /// The copy with `task` in place of the task of the same id (or added
+    /// when there is none), as a change through Taskr leaves it.
+    func putting(_ task: AttioModels.Task) -> TaskCopy {
+        var copy = self
+        let shown = Task(task, names: memberNames)
+        if let index = copy.tasks.firstIndex(where: { $0.id == shown.id }) {
+            copy.tasks[index] = shown
+        } else {
+            copy.tasks.append(shown)
+        }
+        return copy
+    }
+
+    /// The copy without the task `id` (deleted in Attio meanwhile).
+    func removing(taskID id: String) -> TaskCopy {
+        var copy = self
+        copy.tasks.removeAll { $0.id == id }
+        return copy
+    }
 
     func encoded() -> [UInt8] {
         let encoder = JSONEncoder()
@@ -36,6 +58,17 @@ struct TaskCopy: Codable, Sendable, Equatable {
 
     static func decoded(_ bytes: [UInt8]) -> TaskCopy? {
         try? JSONDecoder().decode(TaskCopy.self, from: Data(bytes))
+    }
+}
+
+extension TaskCopy.Task {
+    /// Attio's task as the copy keeps it, assignees named from `names`
+    /// ("Unknown member" for one not there): the one place this is built.
+    init(_ task: AttioModels.Task, names: [String: String]) {
+        let ids = task.assignees.compactMap(\.referencedActorId)
+        self.init(
+            id: task.id.taskId, text: task.contentPlaintext, deadline: task.deadlineAt, isCompleted: task.isCompleted,
+            createdAt: task.createdAt ?? "", assigneeIDs: ids, assignees: ids.map { names[$0] ?? "Unknown member" })
     }
 }
 

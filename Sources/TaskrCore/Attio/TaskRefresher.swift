@@ -35,7 +35,7 @@ final class TaskRefresher: Sendable {
     private let clock: any WallClock
     private let random: any RandomSource
     private let logger: Logger
-    private let signal = Signal()
+    private let signal = RefresherSignal()
 
     init(
         client: AttioClient, gate: AttioGate, sealer: TokenSealer, copies: any TaskCopyStore, connections: any AttioConnectionStore,
@@ -152,7 +152,7 @@ final class TaskRefresher: Sendable {
                 return
             }
             let sealed = SealedTaskCopy(
-                userID: userID, version: newVersion(), sealed: sealer.seal(copy.encoded(), userID: userID, for: .taskCopy))
+                userID: userID, version: Self.newVersion(random), sealed: sealer.seal(copy.encoded(), userID: userID, for: .taskCopy))
             if try copies.finish(claim, copy: sealed, at: clock.now()) {
                 logger.debug("refreshed the task copy of user \(userID): \(copy.tasks.count) task(s)")
             } else {
@@ -181,16 +181,12 @@ final class TaskRefresher: Sendable {
             }
             guard !signal.isStopping, try copies.renew(claim, until: clock.now().addingTimeInterval(Self.lease)) else { return nil }
         }
-        let names = tasks.contains { !$0.assignees.isEmpty } ? memberNames(claim, token: token) : [:]
+        // Always: a task added through Taskr may name any member.
+        let names = memberNames(claim, token: token)
         return TaskCopy(
             workspaceName: identity.workspaceName, memberID: identity.authorizedByWorkspaceMemberId,
-            tasks: tasks.prefix(TaskCopy.maximumTasks).map { task in
-                let ids = task.assignees.compactMap(\.referencedActorId)
-                return TaskCopy.Task(
-                    id: task.id.taskId, text: task.contentPlaintext, deadline: task.deadlineAt, isCompleted: task.isCompleted,
-                    createdAt: task.createdAt ?? "", assigneeIDs: ids, assignees: ids.map { names[$0] ?? "Unknown member" })
-            },
-            isTruncated: isTruncated)
+            tasks: tasks.prefix(TaskCopy.maximumTasks).map { TaskCopy.Task($0, names: names) }, isTruncated: isTruncated,
+            memberNames: names)
     }
 
     /// Member id → display name; a failure leaves the names unknown rather
@@ -222,6 +218,9 @@ final class TaskRefresher: Sendable {
             logger.warning("Attio rate-limited user \(userID) until \(until)")
             try connections.pause(userID: userID, until: until)
             _ = try copies.fail(claim, .rateLimited, at: now, notBefore: until)
+        case .forbidden, .notFound:
+            logger.warning("Attio refused the task list of user \(userID): \(failure.summary)")
+            _ = try copies.fail(claim, .unavailable, at: now, notBefore: now.addingTimeInterval(Self.backOff(claim.failures)))
         case .busy:
             _ = try copies.fail(claim, .quiet, at: now, notBefore: now.addingTimeInterval(AttioGate.pauseAfterNoAnswer))
         case .noAnswer:
@@ -237,78 +236,9 @@ final class TaskRefresher: Sendable {
         min(300, 5 * pow(2, Double(min(failuresBefore, 10))))
     }
 
-    private func newVersion() -> Int64 {
-        let bytes = random.bytes(8)
-        let value = bytes.reduce(Int64(0)) { $0 << 8 | Int64($1) } & Int64.max
+    /// A copy's version: random, never 0 (no copy yet).
+    static func newVersion(_ random: any RandomSource) -> Int64 {
+        let value = random.bytes(8).reduce(Int64(0)) { $0 << 8 | Int64($1) } & Int64.max
         return value == 0 ? 1 : value
-    }
-}
-
-/// The refresher threads' one lock and condition: stopping, waking, and
-/// telling waiters a refresh finished.
-private final class Signal: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var stopping = false
-    private var running = 0
-    private var wakeUps = 0
-    private var refreshes = 0
-
-    var isStopping: Bool { locked { stopping } }
-    var isRunning: Bool { locked { running > 0 && !stopping } }
-
-    func started() { locked { running += 1 } }
-
-    func exited() {
-        locked {
-            running -= 1
-            condition.broadcast()
-        }
-    }
-
-    func wake() {
-        locked {
-            wakeUps += 1
-            condition.broadcast()
-        }
-    }
-
-    func refreshed() {
-        locked {
-            refreshes += 1
-            condition.broadcast()
-        }
-    }
-
-    /// Waits for a wake-up, a stop, or `seconds`.
-    func idle(upTo seconds: TimeInterval) {
-        let deadline = Date().addingTimeInterval(seconds)
-        locked {
-            let seen = wakeUps
-            while wakeUps == seen, !stopping, condition.wait(until: deadline) {}
-        }
-    }
-
-    func waitForARefresh(upTo seconds: TimeInterval) {
-        let deadline = Date().addingTimeInterval(seconds)
-        locked {
-            let seen = refreshes
-            while refreshes == seen, !stopping, condition.wait(until: deadline) {}
-        }
-    }
-
-    func stop(waiting seconds: TimeInterval) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        return locked {
-            stopping = true
-            condition.broadcast()
-            while running > 0, condition.wait(until: deadline) {}
-            return running == 0
-        }
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        return body()
     }
 }

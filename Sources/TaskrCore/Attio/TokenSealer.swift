@@ -22,6 +22,7 @@ struct TokenSealer: Sendable {
     enum Purpose: String, Sendable {
         case token = "attio token"
         case taskCopy = "task copy"
+        case webhookSecret = "attio webhook secret"
     }
 
     func seal(_ token: String, userID: Int64) -> Sealed {

@@ -17,6 +17,9 @@ public struct AttioSettings: Sendable, Equatable, CustomStringConvertible {
     public var revokeURL = URL(string: "https://app.attio.com/oauth/revoke")!
     /// `ATTIO_API_URL`: the REST API base.
     public var apiURL = URL(string: "https://api.attio.com")!
+    /// `TASKR_PUBLIC_URL`: the site's origin as Attio reaches it; when set,
+    /// connecting registers a webhook there.
+    public var publicURL: URL?
 
     public init() {}
 
@@ -32,6 +35,6 @@ public struct AttioSettings: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         "AttioSettings(clientID: \(clientID ?? "nil"), clientSecret: \(clientSecret == nil ? "nil" : "<redacted>"), "
             + "redirectURI: \(redirectURI), authorizeURL: \(authorizeURL), tokenURL: \(tokenURL), "
-            + "revokeURL: \(revokeURL), apiURL: \(apiURL))"
+            + "revokeURL: \(revokeURL), apiURL: \(apiURL), publicURL: \(publicURL?.absoluteString ?? "nil"))"
     }
 }

@@ -96,6 +96,13 @@ public struct Settings: Sendable, Equatable {
         attio.tokenURL = try Self.url(reader, "ATTIO_TOKEN_URL") ?? attio.tokenURL
         attio.revokeURL = try Self.url(reader, "ATTIO_REVOKE_URL") ?? attio.revokeURL
         attio.apiURL = try Self.url(reader, "ATTIO_API_URL") ?? attio.apiURL
+        if let url = try Self.url(reader, "TASKR_PUBLIC_URL") {
+            // An origin: where the webhook path goes after it.
+            guard ["", "/"].contains(url.path), url.query == nil, url.fragment == nil, url.user == nil else {
+                throw .invalidValue("TASKR_PUBLIC_URL", expected: "the site's origin, such as https://taskr.example.com (no path or query)")
+            }
+            attio.publicURL = URL(string: url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString)
+        }
 
         let keyFormat = "32 bytes as base64 or 64 hex digits"
         if let text = Self.nonEmpty(reader.string(forKey: "TASKR_SECRET_KEY", isSecret: true)) {

@@ -37,6 +37,11 @@ struct SecurityLog: Sendable {
         logger.notice("security: refused \(request.method) \(request.path) from \(address(request)): \(reason)")
     }
 
+    /// A webhook delivery refused: unknown webhook, no or a wrong signature.
+    func refusedWebhook(_ request: Request) {
+        logger.notice("security: refused a webhook delivery from \(address(request)): unknown webhook, or a missing or wrong signature")
+    }
+
     private func who(_ usernameKey: String, _ userID: Int64?) -> String {
         if let userID { return "user \(userID)" }
         let digest = digestKey.authenticationCode(Array("taskr log name\u{0}\(usernameKey)".utf8))

@@ -94,11 +94,27 @@ extension Board: MustacheParent {
         case "previous": query.page > 1 ? query.link(page: min(query.page - 1, pageCount)) : nil
         case "next": query.page < pageCount ? query.link(page: query.page + 1) : nil
         case "pageWords": pageCount > 1 ? "page \(min(query.page, pageCount)) of \(pageCount)" : nil
+        // The filters and page, carried through the task forms.
+        case "show": query.show.rawValue
+        case "assignee": query.assignee.rawValue
+        case "page": query.page
+        case "webhookNote": webhookNote
         default: nil
         }
     }
 
     private var first: Int { (query.page - 1) * TaskQuery.pageSize + 1 }
+
+    /// When changes made in Attio cannot arrive by webhook, say so.
+    private var webhookNote: String? {
+        switch webhook {
+        case .noScope?:
+            "Attio did not grant Taskr the webhook:read-write scope, so changes made in Attio show here when the list is next refreshed (after 30 seconds on this page)."
+        case .failed?:
+            "Attio did not register Taskr's webhook, so changes made in Attio show here when the list is next refreshed (after 30 seconds on this page)."
+        case .live?, nil: nil
+        }
+    }
 
     private var noun: String {
         switch query.show {

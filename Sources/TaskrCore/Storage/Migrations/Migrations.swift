@@ -150,7 +150,24 @@ enum Migrations {
             "v6-task-copies",
             sqlite: [taskCopies(blob: "BLOB"), taskCopiesDueIndex, existingConnectionsFallDue],
             postgres: [taskCopies(blob: "bytea"), taskCopiesDueIndex, existingConnectionsFallDue]),
+        // The Attio webhook registered for a connection (TASKR_PUBLIC_URL):
+        // its id, its secret sealed like the token, whether it is live (or
+        // why not), and the last delivery's Idempotency-Key (a redelivery
+        // changes nothing).
+        Migration("v7-webhooks", sqlite: webhookColumns(blob: "BLOB"), postgres: webhookColumns(blob: "bytea")),
     ]
+
+    private static func webhookColumns(blob: String) -> [String] {
+        [
+            "ALTER TABLE attio_connections ADD COLUMN webhook_id text",
+            "ALTER TABLE attio_connections ADD COLUMN webhook_key_id text",
+            "ALTER TABLE attio_connections ADD COLUMN sealed_webhook_secret \(blob)",
+            // live, no_scope (webhook:read-write not granted) or failed.
+            "ALTER TABLE attio_connections ADD COLUMN webhook_status text",
+            "ALTER TABLE attio_connections ADD COLUMN last_delivery text",
+            "CREATE UNIQUE INDEX attio_connections_on_webhook_id ON attio_connections (webhook_id) WHERE webhook_id IS NOT NULL",
+        ]
+    }
 
     private static func taskCopies(blob: String) -> String {
         """

@@ -15,4 +15,11 @@ protocol AttioConnectionStore: Sendable {
     /// Replaces the sealed token only if it is still `old` (a reconnect in
     /// between wins); returns whether it did.
     func replaceSealedToken(userID: Int64, _ old: TokenSealer.Sealed, with new: TokenSealer.Sealed) throws -> Bool
+    /// The connection whose webhook has id `webhookID` (a delivery's).
+    func connection(webhookID: String) throws -> AttioConnection?
+    /// Keeps a delivery's `Idempotency-Key`; false when it is the last one
+    /// seen already (a redelivery).
+    func recordDelivery(userID: Int64, key: String) throws -> Bool
+    /// Replaces the sealed webhook secret only if it is still `old` (`taskr reseal`).
+    func replaceSealedWebhookSecret(userID: Int64, _ old: TokenSealer.Sealed, with new: TokenSealer.Sealed) throws -> Bool
 }

@@ -77,6 +77,10 @@ protocol TaskCopyStore: Sendable {
     func fail(_ claim: TaskCopyClaim, _ failure: RefreshFailure, at date: Date, notBefore: Date) throws -> Bool
     /// Ends the lease without a copy (the process is stopping).
     func release(_ claim: TaskCopyClaim) throws
+    /// A change made through Taskr: `copy` replaces the copy at version
+    /// `old` (false, and nothing written, when a refresh replaced it
+    /// meanwhile), and the copy falls due for a refresh that confirms it.
+    func replace(_ old: SealedTaskCopy, with copy: SealedTaskCopy, at date: Date) throws -> Bool
     func sealedCopy(userID: Int64) throws -> SealedTaskCopy?
     /// Every stored copy (`taskr reseal`, `taskr check`).
     func allSealed() throws -> [SealedTaskCopy]

@@ -68,6 +68,18 @@ struct TaskCopyTable<Engine: DatabaseEngine>: TaskCopyStore {
             [.integer(claim.userID), .text(claim.holder)])
     }
 
+    func replace(_ old: SealedTaskCopy, with copy: SealedTaskCopy, at date: Date) throws -> Bool {
+        try engine.execute(
+            """
+            UPDATE task_copies SET key_id = $1, sealed_copy = $2, version = $3, wanted = wanted + 1, due_at = COALESCE(due_at, $4)
+            WHERE user_id = $5 AND version = $6
+            """,
+            [
+                .text(copy.sealed.keyID), .blob(copy.sealed.bytes), .integer(copy.version), .integer(date.unixTime), .integer(old.userID),
+                .integer(old.version),
+            ]) == 1
+    }
+
     func sealedCopy(userID: Int64) throws -> SealedTaskCopy? {
         try engine.first("\(sealedCopies) AND user_id = $1", [.integer(userID)]) { try SealedTaskCopy(row: $0) }
     }
