@@ -45,6 +45,9 @@ attio_checks() {
     local base=${1%/} standin=$2 database=$3 log=$4 jar=$SMOKE_TMP/attio-jar
     rm -f "$jar"
     standin_mode "$standin" normal
+    # No webhooks here (as a workspace without webhook:read-write): copies
+    # refresh by age, which these checks wait out. tasks.sh has the webhook.
+    curl -sf -o /dev/null -X POST --data "webhooks=0" "$standin/_standin/scopes"
     fetch "$base/signup" -c "$jar" -b "$jar"
     fetch "$base/signup" -c "$jar" -b "$jar" --data-urlencode "username=attio-$RANDOM$RANDOM" \
         --data-urlencode "password=correct horse battery" --data-urlencode "_csrf=$(csrf_of "$BODY")"

@@ -37,6 +37,8 @@ chmod 755 "$SMOKE_TMP"
 . "$here/accounts.sh"
 # shellcheck source=attio.sh
 . "$here/attio.sh"
+# shellcheck source=tasks.sh
+. "$here/tasks.sh"
 # shellcheck source=account-page.sh
 . "$here/account-page.sh"
 # shellcheck source=admin.sh
@@ -95,7 +97,7 @@ a=$SMOKE_TMP/socket
 mkdir -p "$a"
 # Attio is the stand-in, reached only through the ATTIO_* variables.
 (cd "$a" && export_standin_attio "$standin" "http://127.0.0.1:$port/integrations/attio/callback" \
-    smoke-client smoke-client-secret && exec env TASKR_LOG_LEVEL=debug \
+    smoke-client smoke-client-secret && exec env TASKR_LOG_LEVEL=debug TASKR_PUBLIC_URL="http://127.0.0.1:$port" \
     "$taskr" serve --socket "$a/taskr.sock" --workers 4 --task-freshness 2 2>"$a/taskr.log") &
 taskr_pid=$!
 pids+=("$taskr_pid")
@@ -106,6 +108,12 @@ smoke_checks "http://127.0.0.1:$port"
 account_checks "http://127.0.0.1:$port"
 account_page_checks "http://127.0.0.1:$port"
 attio_checks "http://127.0.0.1:$port" "$standin" "$a/taskr.sqlite3" "$a/taskr.log"
+echo "== tasks: done, reopen, new task, webhooks"
+tasks_jar=$SMOKE_TMP/tasks-jar
+fetch "http://127.0.0.1:$port/signup" -c "$tasks_jar" -b "$tasks_jar"
+fetch "http://127.0.0.1:$port/signup" -c "$tasks_jar" -b "$tasks_jar" --data-urlencode "username=tasks-$RANDOM$RANDOM" \
+    --data-urlencode "password=correct horse battery" --data-urlencode "_csrf=$(csrf_of "$BODY")"
+task_checks "http://127.0.0.1:$port" "$standin" "$tasks_jar"
 echo "== administration commands, while taskr serves"
 admin_checks "$taskr" "$a" "http://127.0.0.1:$port" "$standin"
 check "no password, session id or hash in taskr's log" \
