@@ -2,7 +2,9 @@
 chromium and chromium-driver) driven by Selenium, through nginx (with its
 Content-Security-Policy) and taskr, against the Attio stand-in.
 
-sign up → connect Attio → tasks (hostile text stays text) → account →
+sign up → connect Attio → tasks (hostile text stays text) → all tasks →
+done → reopen → a new task with a deadline → a change made in Attio, seen on
+reload (the stand-in's signed webhook) → account →
 change password → log out → log in with the new password → log out the
 other sessions → delete the account → the name signs up again.
 
@@ -15,7 +17,9 @@ output folder (BROWSER_TEST_OUTPUT, default .build/browser-test).
 
 import os
 import sys
+import time
 import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reliability"))
 
@@ -142,7 +146,9 @@ def main():
         if old.endswith(".png"):
             os.unlink(os.path.join(output, old))
     checks = Checks()
-    with Stack(taskr, test_port(70)) as stack:
+    port = test_port(70)
+    # TASKR_PUBLIC_URL is the site itself: connecting registers the stand-in's webhook.
+    with Stack(taskr, port, env={"TASKR_PUBLIC_URL": f"http://127.0.0.1:{port}"}) as stack:
         chrome = Session(stack.base, output, checks)
         try:
             run(stack, chrome, checks)
@@ -150,6 +156,15 @@ def main():
             chrome.close()
     print(f"screenshots in {output}", flush=True)
     return checks.summary()
+
+
+def task_button(text, chrome):
+    """The Done or Reopen button of the task whose text is `text`."""
+    return chrome.driver.find_element(By.XPATH, f"//ul[@class='tasks']/li[span[@class='text'][text()='{text}']]//button")
+
+
+def standin_post(stack, path, form):
+    urllib.request.urlopen(urllib.request.Request(stack.standin + path, data=form.encode()), timeout=5).read()
 
 
 def run(stack, chrome, checks):
@@ -173,6 +188,30 @@ def run(stack, chrome, checks):
     checks.check("home-all-tasks: all four, the done one marked", len(tasks) == 4
                  and len(chrome.driver.find_elements(By.CSS_SELECTOR, "ul.tasks li.done")) == 1, str(len(tasks)))
     chrome.click("a.brand")
+
+    # Work with the tasks: Done, Reopen, a new task with a deadline, and a
+    # change made in Attio arriving by webhook.
+    task_button("Call the customer about the renewal", chrome).click()
+    chrome.step("ticked-done", "/", ["Your Attio tasks"])
+    checks.check("ticked-done: the task left the open list",
+                 "Call the customer about the renewal" not in chrome.text())
+    chrome.open("/?show=done")
+    task_button("Call the customer about the renewal", chrome).click()
+    chrome.step("reopened", "/?show=done", ["Send the signed contract"])
+    chrome.open("/")
+    checks.check("reopened: the task is open again", "Call the customer about the renewal" in chrome.text())
+    chrome.fill("#content", "Book the <venue> for the launch")
+    chrome.driver.execute_script("document.getElementById('deadline').value = '2026-12-31'")  # the date picker's value
+    chrome.click("form.new-task input[name='assign_to_me']")
+    chrome.click("form.new-task button")
+    chrome.step("new-task", "/", ["Book the <venue> for the launch", "due 2026-12-31 23:59 UTC"])
+    chrome.no_injected_markup("new-task")
+    standin_post(stack, "/_standin/change", "task_id=7f0c0000-0000-4000-8000-000000000001&content=Call the customer (changed in Attio)")
+    deadline = time.monotonic() + 5
+    while "changed in Attio" not in chrome.text() and time.monotonic() < deadline:
+        chrome.open("/")  # a reload, as a person would
+        time.sleep(0.2)
+    chrome.step("changed-in-attio", "/", ["Call the customer (changed in Attio)"])
 
     # A second session of the same user, from a script: "log out my other
     # sessions" ends it later.

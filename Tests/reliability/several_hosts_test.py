@@ -22,6 +22,8 @@ alone), so a step can say which host it goes through. It checks:
     task-list call); six stale copies, each page shown by all three hosts
     at once, are refreshed exactly once each (the lease);
   - Attio's Retry-After (a 429) met by one host's refresh holds back the others;
+  - a task ticked done through host 1 is done on host 3 at once; a change
+    made in Attio reaches every host within 5 s (a signed webhook delivery);
   - a refresh holder killed with -9 mid-refresh: another host takes the
     copy over once its lease has run out;
   - disconnect through one host: no host shows tasks or calls Attio with
@@ -199,6 +201,11 @@ class Site:
         form = f"mode={mode}" + (f"&token={urllib.parse.quote(token)}" if token else "")
         urllib.request.urlopen(urllib.request.Request(self.standin_url("/_standin/mode"), data=form.encode()), timeout=5).read()
 
+    def standin_webhooks(self, granted):
+        """Whether the stand-in grants webhook:read-write to new connections."""
+        urllib.request.urlopen(urllib.request.Request(
+            self.standin_url("/_standin/scopes"), data=f"webhooks={1 if granted else 0}".encode()), timeout=5).read()
+
     def refreshes(self, token):
         """How often the stand-in was asked for `token`'s task list from its first page."""
         return len(self.standin_stats()["task_list_refreshes"].get(token, []))
@@ -229,6 +236,8 @@ class Site:
             "ATTIO_TOKEN_URL": f"{standin}/oauth/token",
             "ATTIO_REVOKE_URL": f"{standin}/oauth/revoke",
             "ATTIO_API_URL": standin,
+            # Attio (the stand-in) delivers webhooks through the one nginx upstream.
+            "TASKR_PUBLIC_URL": self.main.base,
         }
 
     def start_hosts(self, numbers):
@@ -342,6 +351,10 @@ def main():
         checks.check(f"three hosts starting at once applied each migration exactly once ({', '.join(applied)})",
                      applied == ["v1-to-v4-schema", "v5-attio-pauses", "v6-task-copies", "v7-webhooks"], str(applied))
 
+        # Webhooks only where a step asks for them: the rest refresh by age
+        # (--task-freshness 2), which a live webhook would stretch to 15 minutes.
+        site.standin_webhooks(False)
+
         # -- one person across three hosts --------------------------------
         first = Browser(door[1])
         checks.check("sign up through host 1", first.signup("ada", PASSWORD) == 303)
@@ -411,6 +424,34 @@ def main():
                      connected and "slow down" in second_view and "Call the customer" in second_view)
         checks.check("no host calls Attio for that connection again before Retry-After", site.refreshes(carol_token) == calls,
                      f"task-list calls {calls} → {site.refreshes(carol_token)}")
+
+        # -- a change through host 1 on host 3 at once; Attio's webhook reaches every host --
+        site.standin_webhooks(True)
+        erin = Browser(door[1])
+        erin.signup("erin", PASSWORD)
+        connect_across(site, erin, door[1], door[1])
+        erin_token = site.last_token()
+        site.standin_webhooks(False)
+        done = through(erin, door[1]).post_form(
+            "/tasks/complete", {"task_id": "7f0c0000-0000-4000-8000-000000000001", "show": "done"}, "/")
+        on_host_3 = through(erin, door[3]).request("GET", "/?show=done")[2]
+        checks.check("a task ticked done through host 1 is done on host 3 on the next request",
+                     done == 303 and "Call the customer about the renewal" in on_host_3)
+        urllib.request.urlopen(urllib.request.Request(
+            site.standin_url("/_standin/change"),
+            data=f"task_id=7f0c0000-0000-4000-8000-000000000003&content=Changed in Attio&token={urllib.parse.quote(erin_token)}".encode()),
+            timeout=5).read()
+        changed_at = time.monotonic()
+        seen = {}
+        while len(seen) < HOSTS and time.monotonic() - changed_at < 10:
+            for n in door:
+                if n not in seen and "Changed in Attio" in through(erin, door[n]).home()[2]:
+                    seen[n] = round(time.monotonic() - changed_at, 2)
+            time.sleep(0.1)
+        figures["webhook event on every host, s"] = seen
+        print(f"a change made in Attio, delivered by webhook: on hosts after {seen} s", flush=True)
+        checks.check("a change made in Attio reaches every host within 5 s (a signed webhook delivery)",
+                     len(seen) == HOSTS and max(seen.values()) <= 5, str(seen))
 
         # -- a refresh holder killed mid-refresh: another host takes the copy after its lease --
         dan = Browser(door[1])
