@@ -46,7 +46,7 @@ struct TaskActionsTests {
         let html = try browser.get("/").text
         #expect(
             html.contains(
-                "Write the &lt;report&gt;</span> <span class=\"meta\">due 2026-12-24 23:59 UTC</span> <span class=\"meta\">for Ada Lovelace"))
+                "Write the &lt;report&gt;</span> <small>due 2026-12-24 23:59 UTC</small> <small>for Ada Lovelace"))
         let plain = try browser.post("/tasks", [("content", "No deadline either")], csrfFrom: "/")
         #expect(plain.status == .seeOther)
         let second = try json(try #require(test.attio.requests(to: "/v2/tasks").last))["data"] as? [String: Any]

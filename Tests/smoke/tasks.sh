@@ -46,7 +46,7 @@ task_checks() {
     check "New task answers 303" status_is 303
     fetch "$base/" -b "$jar"
     check "the new task shows at once, escaped, with its deadline and assignee" \
-        body_has 'Smoke task &lt;b&gt;new&lt;/b&gt;</span> <span class="meta">due 2026-12-31 23:59 UTC</span> <span class="meta">for Ada Lovelace'
+        body_has 'Smoke task &lt;b&gt;new&lt;/b&gt;</span> <small>due 2026-12-31 23:59 UTC</small> <small>for Ada Lovelace'
     fetch "$base/tasks" -b "$jar" --data-urlencode "_csrf=$csrf" --data-urlencode "content=   "
     check "an empty task answers 400" status_is 400
     fetch "$base/tasks" -b "$jar" --data-urlencode "_csrf=$csrf" --data-urlencode "content=x" --data-urlencode "deadline=2026-02-30"

@@ -65,11 +65,7 @@ final class TaskBoard: Sendable {
         board.updated = Self.age(now.timeIntervalSince(takenAt))
         board.isTruncated = list.isTruncated
         board.memberUnknown = query.assignee == .me && list.memberID == nil
-        let shown = list.tasks(query)
-        board.total = shown.count
-        board.pageCount = max(1, (shown.count + TaskQuery.pageSize - 1) / TaskQuery.pageSize)
-        let start = (query.page - 1) * TaskQuery.pageSize
-        if start < shown.count { board.tasks = Array(shown[start..<min(shown.count, start + TaskQuery.pageSize)]) }
+        board.list = list  // the page's tasks are picked from it only when the page is rendered
         return board
     }
 
@@ -104,7 +100,9 @@ final class TaskBoard: Sendable {
 /// What the logged-in home page shows of Attio: one page of the copy.
 ///
 /// Hashable without its tasks: the copy's ``version`` and the ``query``
-/// decide which tasks they are, so the page cache's key stays small.
+/// decide which tasks they are, so the page cache's key stays small, and
+/// they are picked from the opened copy only when a page is rendered (a
+/// page served from the cache picks none).
 struct Board: Sendable, Hashable {
     var isConnected: Bool
     var workspaceName: String?
@@ -123,10 +121,20 @@ struct Board: Sendable, Hashable {
     var memberUnknown = false
     /// Whether changes made in Attio arrive by webhook (nil: none asked for).
     var webhook: AttioConnection.WebhookStatus?
+    /// The opened copy the tasks come from (nil: none to show).
+    var list: TaskList?
+
+    /// Every task the query selects, over every page.
+    private var selected: [TaskCopy.Task] { list?.tasks(query) ?? [] }
     /// How many tasks the query selects, over every page.
-    var total = 0
-    var pageCount = 1
-    var tasks: [TaskCopy.Task] = []
+    var total: Int { selected.count }
+    var pageCount: Int { max(1, (total + TaskQuery.pageSize - 1) / TaskQuery.pageSize) }
+    /// This page's tasks.
+    var tasks: [TaskCopy.Task] {
+        let selected = selected
+        let start = (query.page - 1) * TaskQuery.pageSize
+        return start < selected.count ? Array(selected[start..<min(selected.count, start + TaskQuery.pageSize)]) : []
+    }
 
     static let notConnected = Board(isConnected: false)
 
