@@ -16,6 +16,8 @@ PACKAGES := libfcgi-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev libpq-
 # venv for Selenium (from PyPI, pinned below).
 BROWSER_PACKAGES := chromium chromium-driver python3-venv
 SELENIUM := selenium==4.51.0
+# Prometheus' own parser, for the /metrics test (test only, never in taskr).
+PROMETHEUS_CLIENT := prometheus_client==0.21.1
 BROWSER_VENV := .build/browser-venv
 
 .PHONY: deps browser-deps browser-test build run demo demo-cluster test lint unit-test smoke-test reliability-test http-memory fuzz-test fuzz soak smoke bench install clean
@@ -35,11 +37,12 @@ deps:
 	@command -v $(SWIFT) >/dev/null || { echo "Swift 6.2 or later is needed (swift.org/install); it is not a Debian package." >&2; exit 1; }
 	$(call install_missing,$(PACKAGES))
 
-## browser-deps: Chromium, chromium-driver, and Selenium in a venv under .build
+## browser-deps: Chromium, chromium-driver, Selenium and prometheus_client (the /metrics test) in a venv under .build
 browser-deps: deps
 	$(call install_missing,$(BROWSER_PACKAGES))
 	@[ -x $(BROWSER_VENV)/bin/python ] || python3 -m venv $(BROWSER_VENV)
 	@$(BROWSER_VENV)/bin/python -c 'import selenium' 2>/dev/null || $(BROWSER_VENV)/bin/pip install --quiet '$(SELENIUM)'
+	@$(BROWSER_VENV)/bin/python -c 'import prometheus_client' 2>/dev/null || $(BROWSER_VENV)/bin/pip install --quiet '$(PROMETHEUS_CLIENT)'
 
 ## build: the release binary, .build/release/taskr (and its templates beside it).
 ## The taskr product only: the fuzzing targets build in debug (they use @testable).
@@ -87,7 +90,7 @@ smoke-test: build
 browser-test: build browser-deps
 	$(BROWSER_VENV)/bin/python Tests/browser/browser_test.py .build/release/taskr
 
-reliability-test: build
+reliability-test: build browser-deps
 	Tests/postgres/cluster_privacy_test.sh
 	python3 Tests/reliability/crash_test.py .build/release/taskr
 	python3 Tests/reliability/crash_test.py .build/release/taskr --postgres
@@ -100,6 +103,7 @@ reliability-test: build
 	python3 Tests/reliability/login_race_test.py .build/release/taskr --postgres
 	python3 Tests/reliability/burst_test.py .build/release/taskr
 	python3 Tests/reliability/capacity_test.py .build/release/taskr
+	$(BROWSER_VENV)/bin/python Tests/reliability/metrics_test.py .build/release/taskr
 	python3 Tests/reliability/backup_restore_test.py .build/release/taskr
 	python3 Tests/reliability/nginx_client_key_test.py
 	$(MAKE) http-memory HTTP_MEMORY_REQUESTS=20000

@@ -13,7 +13,7 @@ enum RequestDecoder {
     /// The parameters ``decode`` reads, besides every `HTTP_*` one.
     static let readParameters = [
         "REQUEST_METHOD", "REQUEST_URI", "QUERY_STRING", "CONTENT_LENGTH", "CONTENT_TYPE", "REMOTE_ADDR", "HTTPS",
-        "SCRIPT_NAME", "PATH_INFO",
+        "SCRIPT_NAME", "PATH_INFO", "TASKR_METRICS",
     ]
 
     /// Copies the borrowed `envp` strings (`NAME=VALUE`, NULL-terminated,
@@ -107,7 +107,7 @@ enum RequestDecoder {
             }()
 
         return Result { () throws(HTTPError) in
-            try Request(
+            var request = try Request(
                 method: Method(rawValue: params["REQUEST_METHOD"] ?? "GET"),
                 target: target,
                 headers: headers,
@@ -115,6 +115,9 @@ enum RequestDecoder {
                 remoteAddress: params["REMOTE_ADDR"],
                 isSecure: params["HTTPS"]?.lowercased() == "on"
             )
+            // Only nginx sets it (a client's header arrives as HTTP_*): its internal server for scrapers.
+            request.mayReadMetrics = params["TASKR_METRICS"] == "1"
+            return request
         }
     }
 

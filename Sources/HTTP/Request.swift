@@ -20,6 +20,10 @@ public struct Request: Sendable {
     public var remoteAddress: String?
     /// Whether the request reached the web server over TLS (`HTTPS=on`).
     public var isSecure: Bool
+    /// Whether the web server let this request read `/metrics` (the FastCGI
+    /// param `TASKR_METRICS=1`, which the shipped nginx configs set only on
+    /// an internal server on 127.0.0.1).
+    public var mayReadMetrics = false
 
     /// Builds a request from the raw request target (`/path?query`).
     ///

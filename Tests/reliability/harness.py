@@ -176,6 +176,7 @@ class Stack:
     def __enter__(self):
         require_free_port(self.port)
         require_free_port(self.standin_port)
+        require_free_port(self.port + 3)  # nginx's internal server for /metrics
         try:
             if self.postgres:
                 self.database = self.postgres.start()

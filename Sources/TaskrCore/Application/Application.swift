@@ -72,16 +72,26 @@ public struct Application: Sendable {
         Self.notCached(page(for: error))
     }
 
-    /// Routes and answers one request.
+    /// Routes and answers one request, and counts it (by route pattern,
+    /// method and status) and times it for `/metrics`.
     public func respond(to request: Request) -> Response {
+        let started = ContinuousClock.now
         let handler: Handler
+        let response: Response
+        let route: String
         do {
             handler = try router.handler(for: request.method, path: request.path)
+            route = request.path  // exact-match routes: the path is the pattern
+            response =
+                router.isMachine(request.method, path: request.path)
+                ? respondToMachine(request, with: handler) : respond(to: request, with: handler)
         } catch {
-            return page(for: error)
+            route = (error as? HTTPError)?.status == .methodNotAllowed ? request.path : "unmatched"
+            response = page(for: error)
         }
-        if router.isMachine(request.method, path: request.path) { return respondToMachine(request, with: handler) }
-        return respond(to: request, with: handler)
+        Instruments.shared.request(
+            route: route, method: request.method.rawValue, status: response.status.code, duration: ContinuousClock.now - started)
+        return response
     }
 
     /// A route another server calls (Attio's webhook): no session is read,
@@ -107,6 +117,7 @@ public struct Application: Sendable {
     /// capacity is never a failed log-in), and a security event.
     public func passwordLaneFull(_ request: Request) -> Response {
         services.securityLog.busyPasswordRequest(request)
+        Instruments.shared.refusedForCapacity("password_lane")
         return Self.notCached(page(for: Self.busy))
     }
 
@@ -189,8 +200,12 @@ public struct Application: Sendable {
     /// The page for whatever a request threw: an ``HTTPError`` renders its
     /// own; anything else is logged and becomes a generic 500 page.
     private func page(for error: any Error, _ request: Request) -> Response {
-        if error is PasswordQueueFull { return page(for: Self.busy) }
+        if error is PasswordQueueFull {
+            Instruments.shared.refusedForCapacity("password_queue")
+            return page(for: Self.busy)
+        }
         if let error = error as? DatabaseUnavailable {
+            Instruments.shared.databaseUnavailable()
             services.logger.error("\(request.method) \(request.path): \(error)")
             return page(for: Self.databaseUnavailable)
         }

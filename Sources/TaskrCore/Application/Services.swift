@@ -84,6 +84,7 @@ struct Services: Sendable {
             LogoutController(views: views, sessions: sessions, logger: logger),
             AttioController(views: views, attio: attioConnector, logger: logger),
             TasksController(actions: taskActions, webhooks: webhooks),
+            MetricsController(passwords: passwords, copies: stores.taskCopies, clock: clock),
         ]
     }
 }

@@ -152,14 +152,18 @@ struct AttioClient: Sendable {
     /// Sends, and sorts the answer: 2xx passes; 401, 429 and the rest
     /// become their ``AttioFailure``.
     private func send(_ request: OutboundRequest) throws(AttioFailure) -> OutboundResponse {
+        let endpoint = endpoint(of: request)
         let response: OutboundResponse
         do {
             response = try http.send(request)
         } catch let error as HTTPClientError where error == .timedOut {
+            Instruments.shared.attioCall(endpoint: endpoint, outcome: "no_answer")
             throw .noAnswer(reason: "timed out")
         } catch {
+            Instruments.shared.attioCall(endpoint: endpoint, outcome: "no_answer")
             throw .noAnswer(reason: "no answer (\(error))")
         }
+        Instruments.shared.attioCall(endpoint: endpoint, outcome: (200..<300).contains(response.status) ? "ok" : String(response.status))
         switch response.status {
         case 200..<300: return response
         case 401: throw .unauthorized
@@ -167,6 +171,23 @@ struct AttioClient: Sendable {
         case 404: throw .notFound
         case 429: throw .rateLimited(until: Self.retryAfter(response.headers["retry-after"], now: clock.now()))
         default: throw .unavailable(reason: "HTTP \(response.status)")
+        }
+    }
+
+    /// The endpoint's name for the metrics (a bounded label, never the URL).
+    private func endpoint(of request: OutboundRequest) -> String {
+        if request.url == settings.tokenURL { return "token" }
+        if request.url == settings.revokeURL { return "revoke" }
+        let path = request.url.path
+        switch (request.method, path) {
+        case ("GET", _) where path.hasSuffix("/v2/tasks"): return "tasks.list"
+        case ("POST", _) where path.hasSuffix("/v2/tasks"): return "tasks.create"
+        case ("PATCH", _) where path.contains("/v2/tasks/"): return "tasks.update"
+        case (_, _) where path.hasSuffix("/v2/self"): return "self"
+        case (_, _) where path.hasSuffix("/v2/workspace_members"): return "members"
+        case ("POST", _) where path.hasSuffix("/v2/webhooks"): return "webhooks.create"
+        case ("DELETE", _) where path.contains("/v2/webhooks/"): return "webhooks.delete"
+        default: return "other"
         }
     }
 

@@ -148,12 +148,15 @@ final class TaskRefresher: Sendable {
         }
         do {
             guard let copy = try fetch(claim, token: token) else {
+                Instruments.shared.refresh("stopped")
                 try copies.release(claim)  // stopping
                 return
             }
             let sealed = SealedTaskCopy(
                 userID: userID, version: Self.newVersion(random), sealed: sealer.seal(copy.encoded(), userID: userID, for: .taskCopy))
-            if try copies.finish(claim, copy: sealed, at: clock.now()) {
+            let stored = try copies.finish(claim, copy: sealed, at: clock.now())
+            Instruments.shared.refresh(stored ? "ok" : "lost")
+            if stored {
                 logger.debug("refreshed the task copy of user \(userID): \(copy.tasks.count) task(s)")
             } else {
                 logger.info("the task copy of user \(userID) was taken over or reset during its refresh; this one is dropped")
@@ -210,6 +213,7 @@ final class TaskRefresher: Sendable {
     private func record(_ failure: AttioFailure, _ claim: TaskCopyClaim) throws {
         let userID = claim.userID
         let now = clock.now()
+        Instruments.shared.refresh(Self.outcome(of: failure))
         switch failure {
         case .unauthorized:
             logger.info("Attio refused the token of user \(userID) (401); dropping it and its task copy")
@@ -228,6 +232,16 @@ final class TaskRefresher: Sendable {
         case let .unavailable(reason):
             logger.warning("Attio tasks for user \(userID) failed: \(reason)")
             _ = try copies.fail(claim, .unavailable, at: now, notBefore: now.addingTimeInterval(Self.backOff(claim.failures)))
+        }
+    }
+
+    private static func outcome(of failure: AttioFailure) -> String {
+        switch failure {
+        case .unauthorized: "dropped"
+        case .rateLimited: RefreshFailure.rateLimited.rawValue
+        case .busy: RefreshFailure.quiet.rawValue
+        case .noAnswer: RefreshFailure.noAnswer.rawValue
+        case .unavailable, .forbidden, .notFound: RefreshFailure.unavailable.rawValue
         }
     }
 

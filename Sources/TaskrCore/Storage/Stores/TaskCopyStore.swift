@@ -61,6 +61,8 @@ protocol TaskCopyStore: Sendable {
     /// since `viewedSince`.
     @discardableResult
     func markChanged(userID: Int64, at date: Date, viewedSince: Date) throws -> Bool
+    /// When the copy due longest fell due (for the metrics); nil when none is due.
+    func oldestDue() throws -> Date?
     /// Whether some copy is due and free to claim at `date` (a cheap read before a claim).
     func anyDue(at date: Date) throws -> Bool
     /// Claims the copy that fell due first and is free (not leased, not

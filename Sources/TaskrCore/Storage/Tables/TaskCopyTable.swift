@@ -18,6 +18,11 @@ struct TaskCopyTable<Engine: DatabaseEngine>: TaskCopyStore {
             [.integer(date.unixTime), .integer(userID), .integer(viewedSince.unixTime)]) == 1
     }
 
+    func oldestDue() throws -> Date? {
+        try engine.first("SELECT min(due_at) FROM task_copies WHERE due_at IS NOT NULL", []) { try $0.optionalInt64(0) }?
+            .map(Date.init(unixTime:))
+    }
+
     func anyDue(at date: Date) throws -> Bool {
         try engine.first(anyDueStatement, [.integer(date.unixTime)]) { _ in true } ?? false
     }
