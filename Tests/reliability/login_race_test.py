@@ -64,6 +64,9 @@ def main():
                 while not stop.is_set():
                     browser = Browser(stack)
                     status = browser.login(NAME, old)
+                    # Its kept-alive connection closed: nginx allows 20 at once
+                    # per client (limit_conn), and the owner is the same client.
+                    browser.close()
                     with lock:
                         statuses[status] = statuses.get(status, 0) + 1
                         if status == 303:

@@ -105,6 +105,11 @@ enum AttioModels {
         let secret: String
     }
 
+    /// The one field of a delivery read before its signature is checked.
+    struct DeliveryAddress: Decodable {
+        let webhookId: String
+    }
+
     /// A webhook delivery: ids only (`events[].id.task_id`).
     struct Delivery: Decodable {
         struct Event: Decodable {

@@ -69,11 +69,11 @@ struct AttioWebhooks: Sendable {
         else { throw HTTPError(.unsupportedMediaType, "A webhook delivery is application/json.") }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        guard let delivery = try? decoder.decode(AttioModels.Delivery.self, from: Data(request.body)) else {
+        // Only the webhook id is read before the signature is checked.
+        guard let addressed = try? decoder.decode(AttioModels.DeliveryAddress.self, from: Data(request.body)) else {
             throw HTTPError.badRequest("This is not a webhook delivery (malformed JSON).")
         }
-        // Only the webhook id is read before the signature is checked.
-        guard let connection = try connections.connection(webhookID: delivery.webhookId), let webhook = connection.webhook,
+        guard let connection = try connections.connection(webhookID: addressed.webhookId), let webhook = connection.webhook,
             let (secret, _) = sealer.open(webhook.sealedSecret, userID: connection.userID, for: .webhookSecret),
             let signature = request.headers["Attio-Signature"] ?? request.headers["X-Attio-Signature"],
             ConstantTime.equals(
@@ -82,6 +82,9 @@ struct AttioWebhooks: Sendable {
         else {
             securityLog.refusedWebhook(request)
             throw HTTPError(.unauthorized, "This webhook delivery is not signed by a webhook Taskr registered.")
+        }
+        guard let delivery = try? decoder.decode(AttioModels.Delivery.self, from: Data(request.body)) else {
+            throw HTTPError.badRequest("This is not a webhook delivery (no events).")
         }
         if let key = request.headers["Idempotency-Key"], !key.isEmpty, try !connections.recordDelivery(userID: connection.userID, key: key) {
             return false  // a redelivery: it was counted once
