@@ -270,26 +270,39 @@ class Handler(BaseHTTPRequestHandler):
             self.state.token_tasks[token] = copy.deepcopy(self.state.default_tasks)
         return self.state.token_tasks[token]
 
-    def api_write(self, method, path, body):
+    def bearer(self):
         auth = self.headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
+        return auth[7:] if auth.startswith("Bearer ") else ""
+
+    def answered_by_mode(self, token):
+        """The latency and the switched failures every /v2 call meets, for
+        `token`: True when one of them answered the call."""
         with self.state.lock:
-            active = self.state.tokens.get(token, False)
             mode = self.state.token_modes.get(token, self.state.mode)
+            active = self.state.tokens.get(token, False)
             latency = self.state.latency
-            may_write = token not in self.state.no_write and self.state.default_write
-            may_hook = token not in self.state.no_webhooks and self.state.default_webhooks
         if latency:
             time.sleep(latency)
         if mode == "api_slow":
             time.sleep(SLOW_SECONDS)
         if not active or mode == "api_401":
-            return self.error(401, "auth_error", "invalid_token", "The access token is invalid or was revoked.")
-        if mode == "api_429":
+            self.error(401, "auth_error", "invalid_token", "The access token is invalid or was revoked.")
+        elif mode == "api_429":
             retry = email.utils.formatdate(time.time() + 30, usegmt=True)
-            return self.error(429, "rate_limit_error", "rate_limit_exceeded", "Slow down.", {"Retry-After": retry})
-        if mode == "api_500":
-            return self.error(500, "api_error", "internal_error", "Something broke (stand-in).")
+            self.error(429, "rate_limit_error", "rate_limit_exceeded", "Slow down.", {"Retry-After": retry})
+        elif mode == "api_500":
+            self.error(500, "api_error", "internal_error", "Something broke (stand-in).")
+        else:
+            return False
+        return True
+
+    def api_write(self, method, path, body):
+        token = self.bearer()
+        with self.state.lock:
+            may_write = token not in self.state.no_write and self.state.default_write
+            may_hook = token not in self.state.no_webhooks and self.state.default_webhooks
+        if self.answered_by_mode(token):
+            return
         if path.startswith("/v2/webhooks"):
             if not may_hook:
                 return self.error(403, "auth_error", "insufficient_scope", "This token lacks webhook:read-write.")
@@ -421,26 +434,14 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, {"access_token": token, "token_type": "Bearer"})
 
     def api(self, path, query):
-        auth = self.headers.get("Authorization", "")
-        token = auth[7:] if auth.startswith("Bearer ") else ""
+        token = self.bearer()
         with self.state.lock:
             mode = self.state.token_modes.get(token, self.state.mode)
-            active = self.state.tokens.get(token, False)
-            latency = self.state.latency
             tasks = list(self.state.token_tasks.get(token, self.state.default_tasks))
-            if path == "/v2/tasks" and query.get("offset", "0") == "0" and active:
+            if path == "/v2/tasks" and query.get("offset", "0") == "0" and self.state.tokens.get(token, False):
                 self.state.refreshes.setdefault(token, []).append(time.time())
-        if latency:
-            time.sleep(latency)
-        if mode == "api_slow":
-            time.sleep(SLOW_SECONDS)
-        if not active or mode == "api_401":
-            return self.error(401, "auth_error", "invalid_token", "The access token is invalid or was revoked.")
-        if mode == "api_429":
-            retry = email.utils.formatdate(time.time() + 30, usegmt=True)
-            return self.error(429, "rate_limit_error", "rate_limit_exceeded", "Slow down.", {"Retry-After": retry})
-        if mode == "api_500":
-            return self.error(500, "api_error", "internal_error", "Something broke (stand-in).")
+        if self.answered_by_mode(token):
+            return
         if mode == "api_malformed":
             return self.send_json(200, b'{"data": [ {"content_plaintext": ')
         if path == "/v2/tasks":

@@ -50,7 +50,8 @@ struct TasksController: Controller {
 
     /// The home page with the filters and page the form came from.
     private func back(_ context: RequestContext) throws -> String {
-        try TaskQuery(context.form).link(page: Int(context.form["page"] ?? "1") ?? 1)
+        let query = try TaskQuery(context.form)
+        return query.link(page: query.page)
     }
 }
 
