@@ -59,6 +59,25 @@ struct TaskCopyStoreTests {
         }
     }
 
+    /// A refresh that began before a change made through Taskr brings an
+    /// older list: it is not stored over the change, which stays due.
+    @Test(arguments: StoreEngine.available)
+    func aRefreshDoesNotOverwriteAChangeMadeThroughTaskrDuringIt(_ engine: StoreEngine) throws {
+        try withTemporaryDatabase(engine) { database in
+            let copies = database.stores.taskCopies
+            let ada = try connectedUser(database.stores, "ada")
+            let first = try #require(try copies.claim(holder: "a", at: now, leaseUntil: now.addingTimeInterval(lease)))
+            #expect(try copies.finish(first, copy: sealed(ada, 1), at: now))
+            try copies.markStale(userID: ada.id, at: now)
+            let refresh = try #require(try copies.claim(holder: "a", at: now, leaseUntil: now.addingTimeInterval(lease)))
+            #expect(try copies.replace(sealed(ada, 1), with: sealed(ada, 2), at: now), "the person's change")
+            #expect(try copies.finish(refresh, copy: sealed(ada, 3), at: now) == false, "the older answer is dropped")
+            #expect(try copies.sealedCopy(userID: ada.id)?.version == 2)
+            try copies.release(refresh)
+            #expect(try copies.claim(holder: "b", at: now, leaseUntil: now.addingTimeInterval(lease)) != nil, "due again, at once")
+        }
+    }
+
     @Test(arguments: StoreEngine.available)
     func aFailureKeepsTheCopyAndHoldsRefreshesOffUntilItsTime(_ engine: StoreEngine) throws {
         try withTemporaryDatabase(engine) { database in

@@ -159,7 +159,9 @@ final class TaskRefresher: Sendable {
             if stored {
                 logger.debug("refreshed the task copy of user \(userID): \(copy.tasks.count) task(s)")
             } else {
-                logger.info("the task copy of user \(userID) was taken over or reset during its refresh; this one is dropped")
+                // Taken over, reset, or changed through Taskr meanwhile (then it is due again): let the next holder have it.
+                try copies.release(claim)
+                logger.info("the task copy of user \(userID) was taken over, reset or changed during its refresh; this one is dropped")
             }
         } catch let failure as AttioFailure {
             try record(failure, claim)

@@ -29,10 +29,11 @@ extension TaskCopyState {
 
 extension TaskCopyClaim {
     /// What a claim's `RETURNING` gives, in order.
-    static let columns = "user_id, wanted, failures"
+    static let columns = "user_id, wanted, failures, version"
 
     init(row: some DatabaseRow, holder: String) throws {
-        self.init(userID: try row.int64(0), wanted: try row.int64(1), failures: Int(try row.int64(2)), holder: holder)
+        self.init(
+            userID: try row.int64(0), wanted: try row.int64(1), failures: Int(try row.int64(2)), version: try row.int64(3), holder: holder)
     }
 }
 

@@ -39,6 +39,9 @@ struct TaskCopyClaim: Sendable, Equatable {
     let wanted: Int64
     /// Refreshes in a row that failed before this one (for back-off).
     let failures: Int
+    /// The copy's version when it was claimed: a change made through Taskr
+    /// meanwhile replaces it, and this refresh's older answer is not stored.
+    let version: Int64
     let holder: String
 }
 
@@ -72,7 +75,8 @@ protocol TaskCopyStore: Sendable {
     /// and another holder took the copy, or the connection went).
     func renew(_ claim: TaskCopyClaim, until: Date) throws -> Bool
     /// Stores the new copy and ends the lease; false (and nothing written)
-    /// when the lease is no longer `claim`'s.
+    /// when the lease is no longer `claim`'s, or the copy changed through
+    /// Taskr since the claim (it is due again then).
     func finish(_ claim: TaskCopyClaim, copy: SealedTaskCopy, at date: Date) throws -> Bool
     /// Keeps the last copy, records why the refresh failed and ends the
     /// lease; no refresh is tried before `notBefore`.

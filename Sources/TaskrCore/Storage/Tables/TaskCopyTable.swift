@@ -47,11 +47,11 @@ struct TaskCopyTable<Engine: DatabaseEngine>: TaskCopyStore {
             """
             UPDATE task_copies SET key_id = $1, sealed_copy = $2, version = $3, taken_at = $4,
                 failure = NULL, failed_at = NULL, failures = 0, not_before = NULL, \(endingTheLease(claimedAt: 5))
-            WHERE user_id = $6 AND lease_holder = $7
+            WHERE user_id = $6 AND lease_holder = $7 AND version = $8
             """,
             [
                 .text(copy.sealed.keyID), .blob(copy.sealed.bytes), .integer(copy.version), .integer(date.unixTime),
-                .integer(claim.wanted), .integer(claim.userID), .text(claim.holder),
+                .integer(claim.wanted), .integer(claim.userID), .text(claim.holder), .integer(claim.version),
             ]) == 1
     }
 
