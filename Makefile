@@ -65,7 +65,7 @@ demo-cluster: build
 
 ## test: the lint, unit and FastCGI tests, the curl smoke tests through nginx, the browser test, the
 ## reliability tests (kill -9, several processes, key rotation, secrets in
-## logs, outbound HTTP memory per request) and a short fuzzing run
+## logs, restarts under load, outbound HTTP memory per request) and a short fuzzing run
 test: lint unit-test smoke-test browser-test reliability-test fuzz-test
 
 ## lint: swift-format (from the Swift toolchain) with .swift-format's rules; any warning fails.
@@ -105,6 +105,7 @@ reliability-test: build browser-deps
 	python3 Tests/reliability/capacity_test.py .build/release/taskr
 	$(BROWSER_VENV)/bin/python Tests/reliability/metrics_test.py .build/release/taskr
 	python3 Tests/reliability/backup_restore_test.py .build/release/taskr
+	python3 Tests/reliability/upgrade_test.py .build/release/taskr --restarts 5
 	python3 Tests/reliability/nginx_client_key_test.py
 	$(MAKE) http-memory HTTP_MEMORY_REQUESTS=20000
 

@@ -24,6 +24,8 @@ final class HeldConnections: Sendable {
         var generation: UInt32
         var since: ContinuousClock.Instant
         var deadline: ContinuousClock.Instant
+        /// Kept after a request (else: new, its first request not read yet).
+        var kept: Bool
     }
 
     private final class Shard: @unchecked Sendable {
@@ -51,8 +53,9 @@ final class HeldConnections: Sendable {
     private func shard(_ connection: Int32) -> Shard { shards[Int(connection) & (Self.shardCount - 1)] }
 
     /// Holds `connection` until its next request or `timeout`; false when
-    /// the kernel refused to watch it (the caller closes it then).
-    func hold(_ connection: Int32, for timeout: Duration) -> Bool {
+    /// the kernel refused to watch it (the caller closes it then). `kept`:
+    /// it has answered a request before (else it is new).
+    func hold(_ connection: Int32, for timeout: Duration, kept: Bool) -> Bool {
         if held.add(1, ordering: .relaxed).newValue > maximum { closeOldest() }
         var generation = generations.add(1, ordering: .relaxed).newValue
         // Generation 0 is the listening socket's and the wake pipe's.
@@ -63,7 +66,7 @@ final class HeldConnections: Sendable {
         defer { shard.lock.unlock() }
         // Armed under the lock, after the entry is in: its event can only
         // come once a claim can find it.
-        shard.entries[connection] = Entry(generation: generation, since: now, deadline: now + timeout)
+        shard.entries[connection] = Entry(generation: generation, since: now, deadline: now + timeout, kept: kept)
         guard epoll.arm(connection, token: UInt64(generation) << 32 | WorkerEpoll.token(of: connection)) else {
             shard.entries[connection] = nil
             held.subtract(1, ordering: .relaxed)
@@ -104,6 +107,19 @@ final class HeldConnections: Sendable {
     /// Closes them all (at shutdown).
     func closeAll() {
         closeExpired(at: .now + .seconds(86_400 * 365))
+    }
+
+    /// Closes the kept connections (a stopping server's, once the web
+    /// server had its time to close them). New ones are left to their
+    /// first request or their deadline.
+    func closeKept() {
+        for shard in shards {
+            shard.lock.lock()
+            for (connection, entry) in shard.entries where entry.kept {
+                closeLocked(connection, in: shard)
+            }
+            shard.lock.unlock()
+        }
     }
 
     /// Past the cap: closes the connection that has waited longest.

@@ -4,9 +4,12 @@
 
 /// Where `taskr serve` accepts FastCGI connections.
 public enum ListenTarget: Sendable, Equatable, CustomStringConvertible {
-    /// A listening socket handed over by the parent: fd 0 from `spawn-fcgi`,
-    /// fd 3 from systemd socket activation.
+    /// A listening socket handed over by the parent: fd 0 from `spawn-fcgi`.
     case inherited(fd: Int32)
+    /// The socket systemd passes (socket activation: fd 3). systemd keeps
+    /// it open across restarts, so connections queued on it outlive this
+    /// process and wait for the next one.
+    case activated(fd: Int32)
     /// A unix socket at `path`, created with `mode`.
     case unix(path: String, mode: UInt32)
     /// A TCP socket on `host:port` (IPv4 or IPv6).
@@ -15,6 +18,7 @@ public enum ListenTarget: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .inherited(fd): "inherited socket (fd \(fd))"
+        case let .activated(fd): "systemd's socket (fd \(fd))"
         case let .unix(path, _): "unix:\(path)"
         case let .tcp(host, port): host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
@@ -27,7 +31,7 @@ public enum ListenTarget: Sendable, Equatable, CustomStringConvertible {
         if let pid = environment["LISTEN_PID"].flatMap(pid_t.init), pid == getpid(),
             let count = environment["LISTEN_FDS"].flatMap(Int.init), count >= 1
         {
-            return .inherited(fd: 3)  // SD_LISTEN_FDS_START
+            return .activated(fd: 3)  // SD_LISTEN_FDS_START
         }
         var accepting: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
@@ -35,6 +39,13 @@ public enum ListenTarget: Sendable, Equatable, CustomStringConvertible {
             return .inherited(fd: 0)
         }
         return nil
+    }
+
+    /// Whether the socket stays open when this process exits (systemd's):
+    /// then a stopping process leaves what is queued on it to the next one.
+    public var outlivesProcess: Bool {
+        if case .activated = self { return true }
+        return false
     }
 
     /// Whether only this machine can connect: a unix or inherited socket, or

@@ -44,7 +44,7 @@ public final class ListeningSocket: Sendable {
     public static func open(_ target: ListenTarget) throws(FastCGIError) -> ListeningSocket {
         let socket: ListeningSocket
         switch target {
-        case let .inherited(fd):
+        case let .inherited(fd), let .activated(fd):
             socket = ListeningSocket(fd: fd, target: target, ownedPath: nil)
         case let .unix(path, mode):
             socket = try bindUnix(path: path, mode: mode, target: target)

@@ -56,14 +56,16 @@ extension Server {
     /// Ends an answered request; a kept connection goes back to the epoll
     /// set, and the thread is free.
     func finish(_ request: FastCGIRequest) {
-        if request.keepsConnection, !request.drainInput() {
+        // A stopping server whose web server did not close its kept
+        // connections in time closes each with its answer.
+        if request.keepsConnection, closingKept.load(ordering: .acquiring) || !request.drainInput() {
             request.keepsConnection = false  // libfcgi closes it at finish
         }
         request.finish()
         inFlight.subtract(1, ordering: .relaxed)
         // libfcgi leaves a kept connection open in the request (and closes
         // any other).
-        if let kept = request.releaseKeptConnection(), !held.hold(kept, for: limits.idleTimeout) {
+        if let kept = request.releaseKeptConnection(), !held.hold(kept, for: limits.idleTimeout, kept: true) {
             logger.error("cannot keep a FastCGI connection: \(String(cString: strerror(errno))); closing it")
             close(kept)
         }

@@ -17,10 +17,11 @@ import Synchronization
 /// (``PeerFilter``), gets read and write timeouts, and waits without a
 /// worker under a cap and a deadline (``HeldConnections``). Requests the
 /// responder calls slow (password work) are answered on a ``SlowLane`` of
-/// their own. Shutting down writes the wake pipe: workers stop accepting,
-/// finish the request in hand and exit, the lane answers what it holds;
-/// ``run(drainTimeout:)`` returns when all are done or the drain deadline
-/// passes.
+/// their own. Shutting down hands over without refusing anyone (see
+/// ``handOver(until:)``): what reaches this process is still answered
+/// until the web server has closed the connections it kept, and the
+/// workers stop once nothing waits on the process; ``run(drainTimeout:)`` returns
+/// when all are done or the drain deadline passes.
 ///
 /// Threads rather than Swift concurrency: libfcgi's calls block, and its
 /// reads and writes do not retry `EINTR`, so workers block the termination
@@ -42,13 +43,22 @@ public final class Server: Sendable {
     let responder: any Responder
     let logger: Logger
     private let wakeRead: Int32
-    private let wakeWrite: Int32
+    let wakeWrite: Int32
     let epoll: WorkerEpoll
-    private let stopping = Atomic<Bool>(false)
+    /// Set by ``shutdown()``: handing over (answering, keeping nothing).
+    let stopping = Atomic<Bool>(false)
+    /// Whether workers take new connections from the listening socket.
+    let accepting = Atomic<Bool>(true)
+    /// Set when a stopping server stops waiting for the web server to
+    /// close its kept connections: each closes with its next answer.
+    let closingKept = Atomic<Bool>(false)
+    /// Set once the handover is done: the workers return.
+    let exiting = Atomic<Bool>(false)
     /// Requests accepted and not yet finished (read by tests and the drain log).
     let inFlight = Atomic<Int>(0)
     private let stopRequested = DispatchSemaphore(value: 0)
-    private let workersDone = DispatchGroup()
+    let workersDone = DispatchGroup()
+    let laneDone = DispatchGroup()
 
     /// The default pool size: requests spend most of their time waiting
     /// (SQLite, Attio), so several threads per core.
@@ -114,10 +124,10 @@ public final class Server: Sendable {
         }
         if let lane {
             for index in 0..<lane.limits.threads {
-                workersDone.enter()
+                laneDone.enter()
                 let thread = Thread { [self] in
                     answerSlowLane(lane)
-                    workersDone.leave()
+                    laneDone.leave()
                 }
                 thread.name = "fcgi-slow-\(index)"
                 thread.start()
@@ -133,7 +143,7 @@ public final class Server: Sendable {
         defer { held.closeAll() }
         let (seconds, attoseconds) = drainTimeout.components
         let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        if workersDone.wait(timeout: deadline) == .success {
+        if handOver(until: deadline) {
             logger.info("stopped: all requests finished")
             return true
         }
@@ -141,14 +151,13 @@ public final class Server: Sendable {
         return false
     }
 
-    /// Stops accepting and lets requests in flight finish. Safe to call from
-    /// any thread, more than once.
+    /// Starts the handover (``handOver(until:)``) and lets requests in
+    /// flight finish. Safe to call from any thread, more than once.
     public func shutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        // Queued slow requests are still answered; new ones are refused.
-        lane?.stop()
-        var byte: UInt8 = 1
-        _ = Glibc.write(wakeWrite, &byte, 1)
+        // systemd's socket stays open: what is queued there is the next
+        // process's, and this one takes nothing new.
+        if socket.target.outlivesProcess { stopAccepting() }
         stopRequested.signal()
     }
 
@@ -177,7 +186,7 @@ public final class Server: Sendable {
         let listeningToken = WorkerEpoll.token(of: socket.fd)
         let wakeToken = WorkerEpoll.token(of: wakeRead)
         var acceptAtOnce = false
-        while !stopping.load(ordering: .acquiring) {
+        while !exiting.load(ordering: .acquiring) {
             if acceptAtOnce {
                 acceptAtOnce = takeNewConnection(&request)
                 continue
@@ -215,15 +224,18 @@ public final class Server: Sendable {
     /// arrived, or else holds it until it does. Returns false when there
     /// was nothing to accept.
     private func takeNewConnection(_ request: inout FastCGIRequest) -> Bool {
+        guard accepting.load(ordering: .acquiring) else { return false }
         let connection: Int32
         switch acceptPeer() {
         case .nothing: return false
         case .refused: return true
         case let .connection(accepted): connection = accepted
         }
-        if isReadable(connection) {
+        // A stopping server answers at once what it accepted (waiting up to
+        // the read timeout for the request): it holds nothing new.
+        if isReadable(connection) || stopping.load(ordering: .acquiring) {
             answer(on: connection, with: &request)
-        } else if !held.hold(connection, for: limits.readTimeout) {
+        } else if !held.hold(connection, for: limits.readTimeout, kept: false) {
             logger.error("cannot watch a FastCGI connection: \(String(cString: strerror(errno))); closing it")
             close(connection)
         }

@@ -63,6 +63,12 @@ final class WorkerEpoll: Sendable {
         epoll_ctl(fd, EPOLL_CTL_MOD, listening, &event)
     }
 
+    /// Takes the listening socket out of the set: a stopping server's
+    /// workers are woken for no new connection.
+    func forgetListeningSocket() {
+        epoll_ctl(fd, EPOLL_CTL_DEL, listening, nil)
+    }
+
     /// Arms a held connection for its next request: one worker is woken
     /// when it is readable (or closed). Returns false (the caller closes
     /// it) when the kernel refuses.

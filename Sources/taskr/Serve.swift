@@ -14,9 +14,11 @@ struct Serve: AsyncParsableCommand {
         discussion: """
             Listens on, in order of preference: --socket or --bind when given; the \
             socket systemd passes (LISTEN_FDS); file descriptor 0 when it is a \
-            listening socket, as spawn-fcgi leaves it. SIGTERM or SIGINT stops \
-            accepting, lets requests in flight finish (up to --drain-timeout) and \
-            exits 0.
+            listening socket, as spawn-fcgi leaves it. SIGTERM or SIGINT hands \
+            over and exits 0: requests in flight finish (up to --drain-timeout), \
+            kept connections close with their next answer, and what is queued \
+            on the socket is answered unless systemd holds the socket for the \
+            next process. Upgrades: docs/operating.md, "Upgrading".
             """
     )
 
@@ -134,7 +136,8 @@ struct Serve: AsyncParsableCommand {
             socket: listener, workers: workerCount, peers: peers, limits: limits, slowLane: slowLane, responder: application, logger: logger)
         if let peers { logger.info("FastCGI peers limited to FCGI_WEB_SERVER_ADDRS=\(peers)") }
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
-            logger.info("received \(signal == SIGTERM ? "SIGTERM" : "SIGINT"): finishing requests in flight")
+            let name = signal == SIGTERM ? "SIGTERM" : "SIGINT"
+            logger.info("received \(name): handing over (answering what reaches this process until the web server lets go)")
             server.shutdown()
         }
         let drained = await runOnDedicatedThread { server.run(drainTimeout: .seconds(drainTimeout)) }

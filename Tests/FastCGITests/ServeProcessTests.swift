@@ -217,7 +217,7 @@ struct ServeProcessTests {
             // The first connection is what makes the launcher start taskr on
             // it; until the launcher listens, connecting is refused.
             #expect(eventually(timeout: .seconds(20)) { (try? FastCGIClient.request(unixPath: socket, uri: "/healthz"))?.status == 200 })
-            #expect(taskr.waitForLog("listening on inherited socket (fd 3)"))
+            #expect(taskr.waitForLog("listening on systemd's socket (fd 3)"))
             #expect(try FastCGIClient.request(unixPath: socket, uri: "/").status == 200)
             taskr.signal(SIGTERM)
             #expect(taskr.exitStatus() == 0)

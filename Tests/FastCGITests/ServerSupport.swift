@@ -24,32 +24,51 @@ func withServer<T>(
     try withTemporaryPath { directory in
         let path = "\(directory)/taskr.sock"
         let target = try tcpHost.map { ListenTarget.tcp(host: $0, port: try freeTCPPort()) } ?? .unix(path: path, mode: 0o600)
+        let running = try RunningServer(
+            target: target, workers: workers, drainTimeout: drainTimeout, peers: peers, limits: limits, slowLane: slowLane,
+            responder: responder)
+        let result: T
+        do {
+            result = try body(path, running.server)
+        } catch {
+            running.server.shutdown()
+            _ = running.stopped(within: .seconds(3600))
+            throw error
+        }
+        running.server.shutdown()
+        return (result, running.stopped(within: .seconds(3600)) ?? false)
+    }
+}
+
+/// An in-process ``Server`` on `target`, running on a thread of its own
+/// from `init` until it stops (after ``Server/shutdown()``).
+final class RunningServer: Sendable {
+    let server: Server
+    private let finished = DispatchSemaphore(value: 0)
+    private let drained = Atomic<Bool>(false)
+
+    init(
+        target: ListenTarget, workers: Int = 4, drainTimeout: Duration = .seconds(10), peers: PeerFilter? = nil,
+        limits: ConnectionLimits = .standard, slowLane: SlowLane.Limits? = nil, responder: any Responder
+    ) throws {
         let server = try Server(
-            socket: try ListeningSocket.open(target),
-            workers: workers,
-            peers: peers,
-            limits: limits,
-            slowLane: slowLane,
-            responder: responder,
-            logger: Logger(label: "test")
-        )
-        let finished = DispatchSemaphore(value: 0)
-        let drained = Atomic<Bool>(false)
-        Thread {
+            socket: try ListeningSocket.open(target), workers: workers, peers: peers, limits: limits, slowLane: slowLane,
+            responder: responder, logger: Logger(label: "test"))
+        self.server = server
+        Thread { [self] in
             drained.store(server.run(drainTimeout: drainTimeout), ordering: .sequentiallyConsistent)
             finished.signal()
         }.start()
-        let result: T
-        do {
-            result = try body(path, server)
-        } catch {
-            server.shutdown()
-            finished.wait()
-            throw error
-        }
-        server.shutdown()
-        finished.wait()
-        return (result, drained.load(ordering: .sequentiallyConsistent))
+    }
+
+    /// Whether `run` drained in time, once it returned; nil when it has
+    /// not returned within `timeout`.
+    func stopped(within timeout: Duration) -> Bool? {
+        let (seconds, attoseconds) = timeout.components
+        let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        guard finished.wait(timeout: deadline) == .success else { return nil }
+        finished.signal()  // a later call returns at once too
+        return drained.load(ordering: .sequentiallyConsistent)
     }
 }
 

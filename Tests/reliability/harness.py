@@ -226,18 +226,36 @@ class Stack:
         its own file (taskr-PID.log): spawn-fcgi would send stderr to
         /dev/null, so a shell redirects it and then execs taskr."""
         self.starts += 1
-        pid_file = os.path.join(self.dir, "taskr.pids")
         if os.path.exists(self.socket):
             os.unlink(self.socket)  # left by a kill -9
-        subprocess.run(
-            ["spawn-fcgi", "-s", self.socket, "-M", "0600", "-F", str(self.processes), "-P", pid_file,
-             "-d", self.dir, "--", "/bin/sh", "-c",
-             'w=$1; shift; exec "$0" serve --workers "$w" "$@" 2>>"taskr-$$.log"', self.taskr, str(self.workers),
-             *self.serve_args],
-            env=self.taskr_env(), check=True, stdout=subprocess.DEVNULL)
-        with open(pid_file) as f:
-            self.taskr_pids = [int(line) for line in f.read().split()]
+        subprocess.run(["spawn-fcgi", "-s", self.socket, "-P", self.pid_file, *self.spawn_fcgi_args()],
+                       env=self.taskr_env(), check=True, stdout=subprocess.DEVNULL)
+        self.read_pid_file()
         wait_for("taskr on its socket", 20, lambda: fastcgi_socket_answers(self.socket))
+
+    def spawn_fcgi_args(self):
+        """spawn-fcgi's options after -s and -P, and the command: a shell that
+        sends stderr to taskr-PID.log and execs `taskr serve`."""
+        return ["-M", "0600", "-F", str(self.processes), "-d", self.dir, "--", "/bin/sh", "-c",
+                'w=$1; shift; exec "$0" serve --workers "$w" "$@" 2>>"taskr-$$.log"', self.taskr, str(self.workers),
+                *self.serve_args]
+
+    @property
+    def pid_file(self):
+        return os.path.join(self.dir, "taskr.pids")
+
+    def read_pid_file(self):
+        with open(self.pid_file) as f:
+            self.taskr_pids = [int(line) for line in f.read().split()]
+
+    def upgrade_taskr(self):
+        """A restart as an operator upgrades a spawn-fcgi site, with nginx
+        sending traffic: scripts/spawn-fcgi-restart.sh (new processes on a
+        new socket, renamed over the old one, then SIGTERM to the old)."""
+        self.starts += 1
+        subprocess.run([os.path.join(REPO, "scripts/spawn-fcgi-restart.sh"), self.socket, self.pid_file,
+                        *self.spawn_fcgi_args()], env=self.taskr_env(), check=True)
+        self.read_pid_file()
 
     def restart_taskr(self, **env):
         """Stops taskr (SIGTERM) and starts it again with `env` changed
