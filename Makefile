@@ -65,7 +65,7 @@ demo-cluster: build
 
 ## test: the lint, unit and FastCGI tests, the curl smoke tests through nginx, the browser test, the
 ## reliability tests (kill -9, several processes, key rotation, secrets in
-## logs, restarts under load, outbound HTTP memory per request) and a short fuzzing run
+## logs, restarts and PostgreSQL failovers under load, outbound HTTP memory per request) and a short fuzzing run
 test: lint unit-test smoke-test browser-test reliability-test fuzz-test
 
 ## lint: swift-format (from the Swift toolchain) with .swift-format's rules; any warning fails.
@@ -106,6 +106,7 @@ reliability-test: build browser-deps
 	$(BROWSER_VENV)/bin/python Tests/reliability/metrics_test.py .build/release/taskr
 	python3 Tests/reliability/backup_restore_test.py .build/release/taskr
 	python3 Tests/reliability/upgrade_test.py .build/release/taskr --restarts 5
+	python3 Tests/reliability/failover_test.py .build/release/taskr --rounds 3
 	python3 Tests/reliability/nginx_client_key_test.py
 	$(MAKE) http-memory HTTP_MEMORY_REQUESTS=20000
 

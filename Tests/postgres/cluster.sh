@@ -9,6 +9,11 @@
 #   cluster.sh kill DIR         SIGKILL the server (a crash)
 #   cluster.sh uri DIR PORT     the URI again
 #   cluster.sh createdb DIR PORT NAME   another database, owned by taskr (bench)
+#   cluster.sh standby DIR PORT PRIMARY_DIR PRIMARY_PORT
+#                               DIR (emptied) becomes a streaming standby of
+#                               the cluster in PRIMARY_DIR (pg_basebackup -R),
+#                               started on PORT; prints its URI
+#   cluster.sh promote DIR      the standby in DIR becomes a primary
 #
 # Private: the folder, the socket folder and the socket itself are 0700
 # (`unix_socket_permissions`), so only the cluster's owner (and root) reach
@@ -34,6 +39,23 @@ as_owner() {
 uri() { echo "postgresql:///taskr?host=$dir/socket&port=$1&user=taskr"; }
 
 case "$command" in
+standby)
+    primary_dir=${4:?cluster.sh standby DIR PORT PRIMARY_DIR PRIMARY_PORT}
+    primary_port=${5:?cluster.sh standby DIR PORT PRIMARY_DIR PRIMARY_PORT}
+    [ -f "$dir/data/postmaster.pid" ] && as_owner "$bin/pg_ctl" --pgdata="$dir/data" --mode=immediate --wait stop >/dev/null 2>&1 || true
+    rm -rf "$dir"
+    mkdir -p "$dir/socket"
+    if [ "$(id -u)" = 0 ]; then chown -R postgres: "$dir"; fi
+    chmod 0700 "$dir" "$dir/socket"
+    # -R: standby.signal and primary_conninfo; the primary's pg_hba.conf
+    # (initdb --auth=trust) lets its own superuser replicate over the socket.
+    as_owner "$bin/pg_basebackup" --host="$primary_dir/socket" --port="$primary_port" --username=taskr_admin \
+        --pgdata="$dir/data" --wal-method=stream --checkpoint=fast --write-recovery-conf
+    exec "$0" start "$dir" "${3:?cluster.sh standby DIR PORT PRIMARY_DIR PRIMARY_PORT}"
+    ;;
+promote)
+    as_owner "$bin/pg_ctl" --pgdata="$dir/data" --wait --timeout=60 promote >/dev/null
+    ;;
 start)
     port=${3:?cluster.sh start DIR PORT}
     mkdir -p "$dir/socket"

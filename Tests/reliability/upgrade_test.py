@@ -101,7 +101,7 @@ class SocketActivatedStack(Stack):
 class Load:
     """`readers` logged-in people reloading / and `signups` threads signing
     people up, through nginx, until finish(). Every answer is kept as
-    (what, status, seconds)."""
+    (what, status, seconds, when it came: time.monotonic())."""
 
     def __init__(self, stack, readers, signups, prefix):
         self.stack = stack
@@ -126,8 +126,9 @@ class Load:
     def timed(self, what, browser, method, path, form=None):
         began = time.monotonic()
         status, headers, body = browser.request(method, path, form)
+        came = time.monotonic()
         with self.lock:
-            self.answers.append((what, status, time.monotonic() - began))
+            self.answers.append((what, status, came - began, came))
         return status, body
 
     def read(self, browser):
@@ -167,7 +168,7 @@ class Load:
 
     def summary(self, what):
         statuses, slowest = {}, 0.0
-        for kind, status, seconds in self.answers:
+        for kind, status, seconds, _ in self.answers:
             if kind == what:
                 statuses[status] = statuses.get(status, 0) + 1
                 slowest = max(slowest, seconds)
@@ -210,7 +211,7 @@ def run_way(way, args, checks):
             for status, n in load.summary(what)[0].items():
                 gets[status] = gets.get(status, 0) + n
         posts, _ = load.summary("POST /signup")
-        slowest = max(seconds for _, _, seconds in load.answers)
+        slowest = max(seconds for _, _, seconds, _ in load.answers)
         label = f"{way}:"
         checks.check(f"{label} taskr was restarted {args.restarts} times under load", len(restarts) == args.restarts)
         checks.check(f"{label} every GET was answered 200 ({sum(gets.values())})", set(gets) == {200}, str(gets))
