@@ -9,6 +9,7 @@ public server answering 404.
 
 import argparse
 import sys
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -71,7 +72,12 @@ def main():
         labels = {k for f in after.values() for s in f.samples for k in s.labels}
         checks.check("labels are bounded: route, method, status, endpoint, outcome, queue (and le)",
                      labels <= {"route", "method", "status", "endpoint", "outcome", "queue", "le"}, str(sorted(labels)))
+        began = time.monotonic()
         text = http_get(f"http://127.0.0.1:{stack.port + 3}/metrics")[2]
+        took = time.monotonic() - began
+        series = sum(len(f.samples) for f in after.values())
+        print(f"a scrape after this test's requests: {len(text.encode())} bytes, {len(after)} metrics, "
+              f"{series} samples, answered in {took * 1000:.1f} ms through nginx", flush=True)
         checks.check("no user, session or address in the exposition",
                      "metrics-ada" not in text and "127.0.0.1" not in text and (browser.cookie or "x") not in text)
         public = browser.request("GET", "/metrics")[0]
