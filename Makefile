@@ -129,7 +129,7 @@ SOAK_SECONDS ?= 600
 soak: build http-memory
 	python3 Tests/reliability/soak.py .build/release/taskr --seconds $(SOAK_SECONDS)
 
-## bench: taskr against a C libfcgi baseline through nginx, wrk, interleaved rounds (not part of test)
+## bench: taskr against a C libfcgi baseline and Hummingbird 2 (bench/hummingbird-anchor, built here) through nginx, wrk, interleaved rounds (not part of test)
 bench: build
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends wrk gcc libc6-dev; }
 	bench/run.sh .build/release/taskr
