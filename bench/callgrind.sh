@@ -47,6 +47,8 @@ callgrind_control -d >/dev/null
 sleep 1
 out=$(ls "$tmp"/callgrind.out* | sort | tail -1)
 total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+# CALLGRIND_KEEP=FILE: the profile itself, for callgrind_annotate --tree=caller and the like.
+[ -n "${CALLGRIND_KEEP:-}" ] && cp "$out" "$CALLGRIND_KEEP"
 echo "instructions per logged-in page: $((total / pages)) ($total over $pages pages, $(basename "$taskr"))"
 if [ -n "${CALLGRIND_FLAT:-}" ]; then callgrind_annotate "$out" 2>/dev/null | sed -n "/^Ir/,\$p" | head -"${CALLGRIND_LINES:-40}"; else callgrind_annotate --inclusive=yes "$out" 2>/dev/null | sed -n "/^Ir/,\$p" | head -25; fi
 rm -f "$stripped"

@@ -104,14 +104,17 @@ final class FastCGIRequest {
     /// instead of kept.
     func drainInput() -> Bool {
         let input = request.pointee.`in`
-        var buffer = [CChar](repeating: 0, count: 4096)
-        var drained = 0
-        while drained <= 1 << 20 {
-            let read = FCGX_GetStr(&buffer, Int32(buffer.count), input)
-            guard read > 0 else { return read == 0 && FCGX_GetError(input) == 0 }
-            drained += Int(read)
+        // Uninitialised stack memory, not a zeroed array: the zeroing and
+        // the allocation were 3 % of a logged-in page's instructions.
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
+            var drained = 0
+            while drained <= 1 << 20 {
+                let read = FCGX_GetStr(buffer.baseAddress, Int32(buffer.count), input)
+                guard read > 0 else { return read == 0 && FCGX_GetError(input) == 0 }
+                drained += Int(read)
+            }
+            return false
         }
-        return false
     }
 
     /// Flushes the response and ends the request; libfcgi closes the

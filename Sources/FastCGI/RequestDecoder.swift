@@ -125,21 +125,25 @@ enum RequestDecoder {
     /// header parameter, for headers and messages. One pass over the bytes:
     /// it runs for every header of every request.
     static func displayName(ofParameter name: some StringProtocol) -> String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(name.utf8.count)
-        var startOfWord = true
-        for byte in name.utf8 {
-            if byte == UInt8(ascii: "_") {
-                bytes.append(UInt8(ascii: "-"))
-                startOfWord = true
-            } else {
-                let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
-                let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
-                bytes.append(startOfWord ? (isLower ? byte - 32 : byte) : (isUpper ? byte + 32 : byte))
-                startOfWord = false
+        // Written straight into the String's storage (no array between):
+        // only ASCII letters and `_` change, so the bytes stay valid UTF-8.
+        String(unsafeUninitializedCapacity: name.utf8.count) { buffer in
+            var startOfWord = true
+            var count = 0
+            for byte in name.utf8 {
+                if byte == UInt8(ascii: "_") {
+                    buffer[count] = UInt8(ascii: "-")
+                    startOfWord = true
+                } else {
+                    let isUpper = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")
+                    let isLower = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
+                    buffer[count] = startOfWord ? (isLower ? byte - 32 : byte) : (isUpper ? byte + 32 : byte)
+                    startOfWord = false
+                }
+                count += 1
             }
+            return count
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -17,23 +17,36 @@ public struct Cookies: Sendable, Equatable {
     /// one Swift `Character` with a combining mark after it still splits
     /// and trims.
     public init(header: String?) {
-        guard let header else { return }
-        for piece in header.utf8.split(separator: UInt8(ascii: ";"), omittingEmptySubsequences: true) {
-            guard let equals = piece.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            let name = Self.trimmed(piece[..<equals])
-            var value = Self.trimmed(piece[piece.index(after: equals)...])
-            if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
-                value = value.dropFirst().dropLast()
-            }
-            let key = String(decoding: name, as: UTF8.self)
-            if !name.isEmpty, self[key] == nil {
-                pairs.append((key, String(decoding: value, as: UTF8.self)))
+        guard var header else { return }
+        // On the contiguous UTF-8 bytes: String.UTF8View's own iteration
+        // cost about 50 instructions a byte here (callgrind).
+        header.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ";") { end += 1 }
+                add(bytes[start..<end])
+                start = end + 1
             }
         }
     }
 
+    /// One `name=value` piece of the header (an empty one has no `=`).
+    private mutating func add(_ piece: Slice<UnsafeBufferPointer<UInt8>>) {
+        guard let equals = piece.firstIndex(of: UInt8(ascii: "=")) else { return }
+        let name = Self.trimmed(piece[..<equals])
+        var value = Self.trimmed(piece[(equals + 1)...])
+        if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+            value = value.dropFirst().dropLast()
+        }
+        let key = String(decoding: name, as: UTF8.self)
+        if !name.isEmpty, self[key] == nil {
+            pairs.append((key, String(decoding: value, as: UTF8.self)))
+        }
+    }
+
     /// Without leading and trailing spaces and tabs (bytes).
-    private static func trimmed(_ bytes: Substring.UTF8View.SubSequence) -> Substring.UTF8View.SubSequence {
+    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
         let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
         guard let first = bytes.firstIndex(where: { !isSpace($0) }) else { return bytes[bytes.endIndex...] }
         let last = bytes.lastIndex(where: { !isSpace($0) })!

@@ -45,8 +45,16 @@ public struct Headers: Sendable, Equatable, Sequence, ExpressibleByDictionaryLit
     /// ASCII case-insensitive equality (header names are ASCII tokens),
     /// without allocating lower-cased copies.
     private static func same(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8) { x, y in
-            x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+        guard a.utf8.count == b.utf8.count else { return false }
+        // On the contiguous bytes (most names differ in length, and are out at once).
+        var a = a
+        var b = b
+        return a.withUTF8 { a in
+            b.withUTF8 { b in
+                a.elementsEqual(b) { x, y in
+                    x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= UInt8(ascii: "a") && (x | 0x20) <= UInt8(ascii: "z"))
+                }
+            }
         }
     }
 }

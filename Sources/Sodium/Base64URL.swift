@@ -33,10 +33,14 @@ public enum Base64URL {
     /// Whether `text` has the shape of a 256-bit token: 43 URL-safe base64
     /// characters. Anything else is not worth a lookup.
     public static func isToken(_ text: String) -> Bool {
-        text.utf8.count == 43
-            && text.utf8.allSatisfy { byte in
+        guard text.utf8.count == 43 else { return false }
+        // On the contiguous bytes: a third of the instructions of String.UTF8View's iteration.
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.allSatisfy { byte in
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                     || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
             }
+        }
     }
 }
