@@ -57,13 +57,15 @@ static void *session_check(void *unused) {
     (void)unused;
     sqlite3 *db;
     sqlite3_stmt *statement;
+    /* The busy timeout before the first statement: several baselines open
+       the file at once, and the first reader of a WAL file sets up its index. */
     if (sqlite3_open_v2(database_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
         sqlite3_prepare_v3(db, "SELECT user_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = ?",
                            -1, SQLITE_PREPARE_PERSISTENT, &statement, NULL) != SQLITE_OK) {
         fprintf(stderr, "baseline: cannot open %s: %s\n", database_path, sqlite3_errmsg(db));
         exit(1);
     }
-    sqlite3_busy_timeout(db, 5000);
     unsigned char key[32];
     FCGX_Request request;
     FCGX_InitRequest(&request, listen_fd, 0);

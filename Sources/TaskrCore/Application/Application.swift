@@ -86,7 +86,7 @@ public struct Application: Sendable {
                 router.isMachine(request.method, path: request.path)
                 ? respondToMachine(request, with: handler) : respond(to: request, with: handler)
         } catch {
-            route = (error as? HTTPError)?.status == .methodNotAllowed ? request.path : "unmatched"
+            route = error.status == .methodNotAllowed ? request.path : "unmatched"
             response = page(for: error)
         }
         Instruments.shared.request(

@@ -29,12 +29,13 @@ final class SessionReader: @unchecked Sendable {
     private var statement: OpaquePointer?
 
     init(path: String) {
+        // The busy timeout before the first statement, as the C baseline's.
         guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY, nil) == SQLITE_OK,
+            sqlite3_busy_timeout(database, 5000) == SQLITE_OK,
             sqlite3_prepare_v3(
                 database, "SELECT user_id, csrf_token, created_at, last_seen_at FROM sessions WHERE id_hash = ?", -1,
                 UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK
         else { fatalError("cannot open \(path)") }
-        sqlite3_busy_timeout(database, 5000)
     }
 
     func read() -> Bool {
