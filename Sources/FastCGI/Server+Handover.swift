@@ -26,9 +26,9 @@ extension Server {
     ///   server closes them (or ``handoverGrace`` passes);
     /// - on a socket only this process holds (spawn-fcgi's, `--socket`,
     ///   `--bind`), every connection queued on it, for ``handoverGrace`` at
-    ///   most: when it is stopped for an upgrade (scripts/spawn-fcgi-restart.sh renamed the next
-    ///   process's socket over its path), nothing else would, and those
-    ///   connections would be reset at exit. On systemd's socket
+    ///   most: when it is stopped for an upgrade (scripts/spawn-fcgi-restart.sh
+    ///   renamed the next process's socket over its path), nothing else
+    ///   would, and those connections would be reset at exit. On systemd's socket
     ///   (``ListenTarget/outlivesProcess``) it took nothing new since
     ///   ``shutdown()``: the queue waits there for the next process.
     ///
@@ -36,8 +36,7 @@ extension Server {
     /// stops only after the workers. Returns false when `deadline` passed
     /// first.
     func handOver(until deadline: DispatchTime) -> Bool {
-        let (seconds, attoseconds) = Self.handoverGrace.components
-        let grace = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
+        let grace = DispatchTime.after(Self.handoverGrace)
         var quietChecks = 0
         // Quiet twice in a row, 5 ms apart: a worker between claiming a
         // connection and counting its request is not mistaken for idle.
@@ -71,5 +70,13 @@ extension Server {
     func stopAccepting() {
         guard accepting.exchange(false, ordering: .acquiringAndReleasing) else { return }
         epoll.forgetListeningSocket()
+    }
+}
+
+extension DispatchTime {
+    /// `duration` from now, for Dispatch's waits.
+    static func after(_ duration: Duration) -> DispatchTime {
+        let (seconds, attoseconds) = duration.components
+        return .now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 }

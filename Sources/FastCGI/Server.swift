@@ -45,7 +45,8 @@ public final class Server: Sendable {
     private let wakeRead: Int32
     let wakeWrite: Int32
     let epoll: WorkerEpoll
-    /// Set by ``shutdown()``: handing over (answering, keeping nothing).
+    /// Set by ``shutdown()``: handing over (what is accepted now is answered
+    /// at once, never held for its first request).
     let stopping = Atomic<Bool>(false)
     /// Whether workers take new connections from the listening socket.
     let accepting = Atomic<Bool>(true)
@@ -141,9 +142,7 @@ public final class Server: Sendable {
             held.closeExpired()
         }
         defer { held.closeAll() }
-        let (seconds, attoseconds) = drainTimeout.components
-        let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        if handOver(until: deadline) {
+        if handOver(until: .after(drainTimeout)) {
             logger.info("stopped: all requests finished")
             return true
         }

@@ -19,6 +19,18 @@ struct HandoverTests {
         return try client.readResponse()
     }
 
+    /// Holds the server's only worker on a `/slow/` request (until the
+    /// responder's gate opens) and sends `GET /queued`, which waits in the
+    /// socket's queue meanwhile.
+    private func queueBehindTheOnlyWorker(of server: Server, at path: String) throws -> FastCGIClient {
+        Thread { _ = try? FastCGIClient.request(unixPath: path, uri: "/slow/first") }.start()
+        #expect(eventually { server.inFlight.load(ordering: .relaxed) == 1 })
+        let queued = try FastCGIClient(unixPath: path)
+        try queued.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/queued", "SCRIPT_NAME": ""])
+        try queued.endStdin()
+        return queued
+    }
+
     @Test(.timeLimit(.minutes(1))) func keptConnectionsAreAnsweredUntilTheWebServerClosesThem() throws {
         try withTemporaryPath { directory in
             let path = "\(directory)/taskr.sock"
@@ -58,13 +70,7 @@ struct HandoverTests {
             let path = "\(directory)/taskr.sock"
             let responder = GatedResponder()
             let running = try RunningServer(target: .unix(path: path, mode: 0o600), workers: 1, responder: responder)
-            let busy = Thread { _ = try? FastCGIClient.request(unixPath: path, uri: "/slow/first") }
-            busy.start()
-            #expect(eventually { running.server.inFlight.load(ordering: .relaxed) == 1 })
-            // The only worker is busy: this one waits in the socket's queue.
-            let queued = try FastCGIClient(unixPath: path)
-            try queued.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/queued", "SCRIPT_NAME": ""])
-            try queued.endStdin()
+            let queued = try queueBehindTheOnlyWorker(of: running.server, at: path)
             running.server.shutdown()
             responder.gate.signal()
             #expect(try queued.readResponse().text == "answered /queued")
@@ -83,12 +89,7 @@ struct HandoverTests {
             try #require(listen(systemd, 16) == 0)
             let responder = GatedResponder()
             let first = try RunningServer(target: .activated(fd: dup(systemd)), workers: 1, responder: responder)
-            let busy = Thread { _ = try? FastCGIClient.request(unixPath: path, uri: "/slow/first") }
-            busy.start()
-            #expect(eventually { first.server.inFlight.load(ordering: .relaxed) == 1 })
-            let queued = try FastCGIClient(unixPath: path)
-            try queued.begin(params: ["REQUEST_METHOD": "GET", "REQUEST_URI": "/queued", "SCRIPT_NAME": ""])
-            try queued.endStdin()
+            let queued = try queueBehindTheOnlyWorker(of: first.server, at: path)
             first.server.shutdown()
             responder.gate.signal()
             #expect(first.stopped(within: .seconds(5)) == true)

@@ -64,9 +64,7 @@ final class RunningServer: Sendable {
     /// Whether `run` drained in time, once it returned; nil when it has
     /// not returned within `timeout`.
     func stopped(within timeout: Duration) -> Bool? {
-        let (seconds, attoseconds) = timeout.components
-        let deadline = DispatchTime.now() + .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
-        guard finished.wait(timeout: deadline) == .success else { return nil }
+        guard finished.wait(timeout: .after(timeout)) == .success else { return nil }
         finished.signal()  // a later call returns at once too
         return drained.load(ordering: .sequentiallyConsistent)
     }

