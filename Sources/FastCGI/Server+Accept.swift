@@ -21,13 +21,16 @@ extension Server {
         let connection = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(socket.fd, $0, &length) }
         }
+        guard connection >= 0 else {
+            let code = errno
+            // Nothing queued: the next connection brings its own edge.
+            if code != EAGAIN && code != EWOULDBLOCK { epoll.rearmListeningSocket() }
+            handleAcceptFailure(errno: code)
+            return .nothing
+        }
         // One edge may stand for several queued connections: wake one more
         // worker if another is waiting, so it never waits for this answer.
         epoll.rearmListeningSocket()
-        guard connection >= 0 else {
-            handleAcceptFailure(errno: errno)
-            return .nothing
-        }
         // Close-on-exec (Glibc's module has no accept4); taskr never execs
         // while serving, so there is no window to mind.
         _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
