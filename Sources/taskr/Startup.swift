@@ -20,7 +20,7 @@ enum Startup {
     /// request can forge a log line.
     static func bootstrapLogging(_ settings: Settings) -> Logger {
         LoggingSystem.bootstrap { label in
-            var handler = EscapingLogHandler(wrapping: StandardErrorLogHandler(label: label, format: settings.logFormat))
+            var handler = EscapingLogHandler(wrapping: StandardErrorLogHandler(label: label, format: settings.logFormat, writer: .standardError))
             handler.logLevel = settings.logLevel
             return handler
         }

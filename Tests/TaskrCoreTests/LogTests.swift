@@ -102,7 +102,7 @@ struct LogTests {
 
 extension Thread {
     /// Reads `descriptor` to its end on another thread (a pipe fills up otherwise).
-    fileprivate static func detachNewReader(_ descriptor: Int32) -> PipeReader {
+    static func detachNewReader(_ descriptor: Int32) -> PipeReader {
         let reader = PipeReader()
         Thread.detachNewThread {
             var bytes: [UInt8] = []
@@ -119,7 +119,7 @@ extension Thread {
     }
 }
 
-private final class PipeReader: @unchecked Sendable {
+final class PipeReader: @unchecked Sendable {
     // @unchecked: `text` is written once before `done` is signalled, read after.
     private var text = ""
     private let done = DispatchSemaphore(value: 0)

@@ -299,7 +299,13 @@ class Stack:
     # -- what the processes left -----------------------------------------
 
     def taskr_logs(self):
-        """Every taskr process's log, concatenated."""
+        """Every taskr process's log, concatenated, once it has caught up.
+
+        taskr writes its lines from a thread of its own, each within a few
+        milliseconds (LogLineWriter.gathering); this waits until no log
+        file has grown for 100 ms, so a check reads every line logged
+        before it was called."""
+        self.wait_for_quiet_logs()
         text = ""
         for name in sorted(os.listdir(self.dir)):
             if name.startswith("taskr-") and name.endswith(".log"):
@@ -307,8 +313,22 @@ class Stack:
                     text += f.read()
         return text
 
+    def wait_for_quiet_logs(self, quiet=0.1, timeout=10):
+        def sizes():
+            return {name: os.path.getsize(os.path.join(self.dir, name)) for name in os.listdir(self.dir)
+                    if name.startswith("taskr-") and name.endswith(".log")}
+        deadline = time.monotonic() + timeout
+        before = sizes()
+        while time.monotonic() < deadline:
+            time.sleep(quiet)
+            now = sizes()
+            if now == before:
+                return
+            before = now
+
     def requests_per_process(self):
         """How many requests each taskr process logged, by pid."""
+        self.wait_for_quiet_logs()
         counts = {}
         for name in os.listdir(self.dir):
             match = re.fullmatch(r"taskr-(\d+)\.log", name)

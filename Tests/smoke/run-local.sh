@@ -116,6 +116,10 @@ fetch "http://127.0.0.1:$port/signup" -c "$tasks_jar" -b "$tasks_jar" --data-url
 task_checks "http://127.0.0.1:$port" "$standin" "$tasks_jar"
 echo "== administration commands, while taskr serves"
 admin_checks "$taskr" "$a" "http://127.0.0.1:$port" "$standin"
+# taskr writes its log from a thread of its own, in order: once a last
+# request's line is there, every line before it is too.
+fetch "http://127.0.0.1:$port/log-written-$$"
+wait_for "taskr's log to catch up" 5 taskr_logged "$a" "GET /log-written-$$ 404"
 check "no password, session id or hash in taskr's log" \
     bash -c "! grep -E 'correct horse|argon2id|taskr_session=' '$a/taskr.log'"
 check "static files never reach taskr" bash -c "! grep -q 'GET /static/' '$a/taskr.log'"

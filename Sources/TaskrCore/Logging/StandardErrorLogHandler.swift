@@ -5,8 +5,9 @@ import ThreadLocal
     import Glibc
 #endif
 
-/// Writes each log line to standard error with one `write(2)`, in
-/// swift-log's `StreamLogHandler` format:
+/// Writes each log line to standard error with one `write(2)` (or hands it
+/// to a ``LogLineWriter``, as `taskr serve` does), in swift-log's
+/// `StreamLogHandler` format:
 /// `2026-11-30T05:49:12+0000 info taskr: [FastCGI] GET / 200 0.3ms`.
 ///
 /// Why not `StreamLogHandler`: it locks the process-wide `stderr` stream
@@ -37,12 +38,17 @@ public struct StandardErrorLogHandler: LogHandler {
     private let label: String
     private let descriptor: Int32
     private let format: Format
+    private let writer: LogLineWriter?
 
-    /// - Parameter descriptor: where lines go (2, standard error; tests pass a pipe).
-    public init(label: String, descriptor: Int32 = 2, format: Format = .text) {
+    /// - Parameters:
+    ///   - descriptor: where lines go (2, standard error; tests pass a pipe).
+    ///   - writer: writes the lines off the caller's thread (``LogLineWriter``;
+    ///     its descriptor, not `descriptor`); nil writes each line at once.
+    public init(label: String, descriptor: Int32 = 2, format: Format = .text, writer: LogLineWriter? = nil) {
         self.label = label
-        self.descriptor = descriptor
+        self.descriptor = writer?.descriptor ?? descriptor
         self.format = format
+        self.writer = writer
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -52,14 +58,10 @@ public struct StandardErrorLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let line = format == .json ? jsonLine(event) : textLine(event)
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
+        if let writer {
+            writer.append(line, urgent: event.level >= .error)
+        } else {
+            line.withUnsafeBytes { LogLineWriter.writeWhole($0, to: descriptor) }
         }
     }
 
