@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Upgrades nobody notices (#26 item 3): taskr restarted again and again
 while people use it through nginx, with nginx keeping its FastCGI
-connections (`fastcgi_keep_conn on`, `keepalive 16`), both ways Taskr is
+connections (`fastcgi_keep_conn on`, `keepalive 64`), both ways Taskr is
 run in production:
 
   - systemd socket activation, as nginx/systemd/taskr.socket and
