@@ -72,6 +72,33 @@ struct AttioTasksTests {
         #expect(try browser.get("/").text.contains("Updated just now."))
     }
 
+    /// The copy's age changes by the second; the rest of the page does not
+    /// (it is rendered once per copy and kept split where the age goes):
+    /// byte for byte the same page around a new age.
+    @Test func theAgeChangesByTheSecondAndNothingElseOnThePage() async throws {
+        let test = try await TestApp(engine: .sqlite)
+        var browser = try loggedIn(test)
+        try connect(&browser)
+        let first = try browser.get("/").body
+        test.clock.advance(by: 12)
+        let later = try browser.get("/").body
+        test.clock.advance(by: 1)
+        let latest = try browser.get("/").body
+        let now = Array("Updated just now.".utf8)
+        let twelve = Array("Updated 12 seconds ago.".utf8)
+        let thirteen = Array("Updated 13 seconds ago.".utf8)
+        #expect(first.firstRange(of: now) != nil)
+        #expect(later.firstRange(of: twelve) != nil)
+        #expect(latest.firstRange(of: thirteen) != nil)
+        func without(_ page: [UInt8], _ age: [UInt8]) throws -> [UInt8] {
+            let range = try #require(page.firstRange(of: age))
+            return Array(page[..<range.lowerBound] + page[range.upperBound...])
+        }
+        #expect(try without(first, now) == without(later, twelve))
+        #expect(try without(later, twelve) == without(latest, thirteen))
+        #expect(first.firstRange(of: Array("age-".utf8)) == nil, "no stand-in for the age left on the page")
+    }
+
     @Test(arguments: StoreEngine.available) func everyTaskIsCopiedPageByPageAndShownFiftyAtATime(engine: StoreEngine) async throws {
         let test = try await TestApp(engine: engine)
         test.attio.setTasks(count: 1200)
