@@ -12,7 +12,12 @@ public struct Response: Sendable {
 
     /// A UTF-8 HTML page.
     public static func html(_ html: String, status: Status = .ok) -> Response {
-        Response(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: Array(html.utf8))
+        .html(utf8: Array(html.utf8), status: status)
+    }
+
+    /// A UTF-8 HTML page, already in bytes.
+    public static func html(utf8 body: [UInt8], status: Status = .ok) -> Response {
+        Response(status: status, headers: ["Content-Type": "text/html; charset=utf-8"], body: body)
     }
 
     /// A UTF-8 plain-text body.

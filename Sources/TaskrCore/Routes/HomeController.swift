@@ -18,9 +18,9 @@ struct HomeController: Controller {
         let board: Board
     }
     private struct Page: Sendable {
-        let head: String
+        let head: [UInt8]
         /// After the age; nil when the page shows none.
-        let tail: String?
+        let tail: [UInt8]?
     }
     private let pages = BoundedCache<Inputs, Page>(capacity: 1024)
     /// Stands in for the age while a page is rendered: random per process,
@@ -41,11 +41,17 @@ struct HomeController: Controller {
         if age != nil { board.updated = Self.ageMark }
         let page = pages.value(for: Inputs(user: user, csrf: session.csrfToken, board: board)) { inputs in
             let html = views.home(user: inputs.user, csrf: inputs.csrf, board: inputs.board)
-            guard inputs.board.updated != nil, let mark = html.range(of: Self.ageMark) else { return Page(head: html, tail: nil) }
-            return Page(head: String(html[..<mark.lowerBound]), tail: String(html[mark.upperBound...]))
+            guard inputs.board.updated != nil, let mark = html.range(of: Self.ageMark) else { return Page(head: Array(html.utf8), tail: nil) }
+            return Page(head: Array(html[..<mark.lowerBound].utf8), tail: Array(html[mark.upperBound...].utf8))
         }
-        guard let tail = page.tail, let age else { return .html(page.head) }
-        return .html(page.head + age + tail)
+        guard let tail = page.tail, let age else { return .html(utf8: page.head) }
+        // One allocation and one copy of the page's bytes.
+        var body = [UInt8]()
+        body.reserveCapacity(page.head.count + age.utf8.count + tail.count)
+        body += page.head
+        body += age.utf8
+        body += tail
+        return .html(utf8: body)
     }
 }
 
