@@ -3,7 +3,7 @@
 # request of the process that answers (taskr, or a peer), of nginx's worker
 # and of wrk, from /proc/PID/stat before and after one wrk run (8 s,
 # -t2 -c32). With SYSCALLS=1, also the system calls per request of the
-# answering process (perf's raw_syscalls tracepoint: counted, not sampled).
+# answering process (perf trace's summary: counted, not sampled).
 # For a stack that `BENCH_HOLD=FILE bench/run.sh` holds up. Needs GNU time
 # (Debian: time) and, for SYSCALLS=1, perf (Debian: linux-perf).
 #
@@ -24,16 +24,11 @@ awk -v n="$name" -v r="$requests" -v hz="$hz" -v a=$((app_after - app_before)) -
     us = 1e6 / hz / r
     printf "%-24s %7.0f req/s   CPU per request: answering %5.1f us, nginx %5.1f us, wrk %5.1f us\n", n, rps, a * us, g * us, w * hz * us }'
 if [ "${SYSCALLS:-}" = 1 ]; then
-    data=$(mktemp)
-    trap 'rm -f "$data"' EXIT
-    out=$(perf record -q -e raw_syscalls:sys_enter -p "$pid" -o "$data" -- wrk -t2 -c32 -d4s "$url" "$@" 2>&1)
+    # perf trace's summary names the calls, one table per thread: summed here.
+    out=$(perf trace -s -p "$pid" -- wrk -t2 -c32 -d4s "$url" "$@" 2>&1)
     requests=$(awk '/requests in/ { print $1 }' <<<"$out")
-    echo "  system calls per request ($requests requests, perf on):"
-    perf script -i "$data" -F trace 2>/dev/null | awk -v r="$requests" '
-        BEGIN { split("0 read 1 write 3 close 7 poll 8 lseek 9 mmap 11 munmap 17 pread64 18 pwrite64 20 writev 28 madvise " \
-                      "35 nanosleep 43 accept 44 sendto 45 recvfrom 46 sendmsg 47 recvmsg 54 setsockopt 72 fcntl 74 fsync " \
-                      "202 futex 228 clock_gettime 230 clock_nanosleep 232 epoll_wait 233 epoll_ctl 262 newfstatat 281 epoll_pwait 288 accept4", t, " ")
-                for (i = 1; i < length(t); i += 2) name[t[i]] = t[i + 1] }
-        { for (i = 1; i < NF; i++) if ($i == "NR") c[$(i + 1)]++ }
-        END { for (k in c) if (c[k] / r >= 0.01) printf "    %-16s %5.2f\n", (k in name) ? name[k] : "NR " k, c[k] / r }' | sort -k2 -nr
+    echo "  system calls per request ($requests requests, perf trace on):"
+    awk -v r="$requests" '$1 == "syscall" { table = 1; next } table && NF >= 3 && $2 ~ /^[0-9]+$/ { c[$1] += $2 }
+        NF == 0 { table = 0 }
+        END { for (k in c) if (c[k] / r >= 0.01) printf "    %-16s %5.2f\n", k, c[k] / r }' <<<"$out" | sort -k2 -nr
 fi

@@ -72,9 +72,9 @@ struct AttioTasksTests {
         #expect(try browser.get("/").text.contains("Updated just now."))
     }
 
-    /// The copy's age changes by the second; the rest of the page does not
-    /// (it is rendered once per copy and kept split where the age goes):
-    /// byte for byte the same page around a new age.
+    /// The copy's age changes by the second; the rest of the page does not:
+    /// byte for byte the same page around a new age (the page is kept
+    /// split where the age goes, and no stand-in for it is ever shown).
     @Test func theAgeChangesByTheSecondAndNothingElseOnThePage() async throws {
         let test = try await TestApp(engine: .sqlite)
         var browser = try loggedIn(test)

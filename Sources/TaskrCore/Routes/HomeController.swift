@@ -45,6 +45,8 @@ struct HomeController: Controller {
             return Page(head: Array(html[..<mark.lowerBound].utf8), tail: Array(html[mark.upperBound...].utf8))
         }
         guard let tail = page.tail, let age else { return .html(utf8: page.head) }
+        // The age goes in unescaped: it is Taskr's own words (`TaskBoard.age`),
+        // digits, letters and spaces, never text from a workspace.
         // One allocation and one copy of the page's bytes.
         var body = [UInt8]()
         body.reserveCapacity(page.head.count + age.utf8.count + tail.count)
